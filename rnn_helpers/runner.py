@@ -1,0 +1,89 @@
+"""Execute a course notebook headless, timing every cell: used by tests and benchmarks.
+
+Kept out of the notebooks' way: nothing here is taught, it is how we check the course.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+PEAK_MEMORY_CODE = (
+    "import resource as _r, json as _j\n"
+    "print('PEAK-KB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)"
+)
+
+
+@dataclass
+class NotebookRun:
+    """What executing one notebook produced."""
+
+    path: Path
+    cell_seconds: list[float] = field(default_factory=list)
+    peak_memory_mb: float = float("nan")
+    extra_stdout: str = ""
+    error_outputs: list[str] = field(default_factory=list)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.cell_seconds)
+
+    @property
+    def slowest_cell(self) -> tuple[int, float]:
+        """(index of the slowest code cell in the notebook, its seconds)."""
+        if not self.cell_seconds:
+            return (-1, 0.0)
+        i = max(range(len(self.cell_seconds)), key=self.cell_seconds.__getitem__)
+        return (i, self.cell_seconds[i])
+
+
+def _stdout(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+
+
+def run_notebook(path, extra_code: str | None = None, timeout: int = 600) -> NotebookRun:
+    """Run every cell of ``path`` in a fresh kernel, then ``extra_code`` in the same kernel.
+
+    The notebook runs with its own folder as working directory, as in JupyterLab.
+    Cell errors raise ``nbclient.exceptions.CellExecutionError``.
+    """
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    run = NotebookRun(path=path)
+    cell_times: dict[int, float] = {}
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            start = time.perf_counter()
+            client.execute_cell(cell, index)
+            cell_times[index] = time.perf_counter() - start
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    run.error_outputs.append(f"cell {index}: {out.get('ename')}")
+        extra = nbformat.v4.new_code_cell(
+            (extra_code + "\n" if extra_code else "") + PEAK_MEMORY_CODE)
+        nb.cells.append(extra)
+        client.execute_cell(extra, len(nb.cells) - 1)
+    run.cell_seconds = [cell_times.get(i, 0.0) for i in range(len(nb.cells) - 1)]
+    text = _stdout(extra)
+    for line in text.splitlines():
+        if line.startswith("PEAK-KB"):
+            run.peak_memory_mb = int(line.split()[1]) / 1024
+    run.extra_stdout = text
+    return run
+
+
+def parse_sweep(stdout: str) -> list[dict]:
+    """The results printed by ``rnn_helpers.widgets.sweep.sweep_report``."""
+    for line in stdout.splitlines():
+        if line.startswith("SWEEP-JSON "):
+            return json.loads(line[len("SWEEP-JSON "):])
+    raise ValueError("stdout: no 'SWEEP-JSON' line found — did the sweep run?")

@@ -1,0 +1,87 @@
+"""Notebook 00's teaser: a one-number memory h_t = a·h_{t-1} + x_t hit by one impulse."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+
+from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, labelled_slider
+
+
+def impulse_response(a: float, steps: int = 30) -> np.ndarray:
+    """The memory h_t = a·h_{t-1} + x_t for x = (1, 0, 0, ...) and h_{-1} = 0.
+
+    Args:
+        a: the memory factor (any real number).
+        steps: how many time steps T to compute (T >= 1).
+
+    Returns:
+        h: array of shape (T,), h[t] = a**t.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
+    if not np.isfinite(a):
+        raise ValueError(f"a: expected a finite number, got {a!r}")
+    h = np.empty(steps)
+    state = 0.0
+    for t in range(steps):
+        x_t = 1.0 if t == 0 else 0.0
+        state = a * state + x_t  # the recurrence itself: the new state remembers the old one
+        h[t] = state
+    return h
+
+
+def describe_memory(a: float, steps: int = 30) -> str:
+    """A plain sentence saying whether the impulse fades, persists or blows up."""
+    h = impulse_response(a, steps)
+    last = h[-1]
+    if np.isclose(abs(a), 1.0):
+        return f"a = {a:.2f}: the impulse persists — after {steps} steps h is still {last:.3g}."
+    if abs(a) < 1.0:
+        if a == 0:
+            return "a = 0.00: no memory at all — the impulse is forgotten after one step."
+        half_life = np.log(0.5) / np.log(abs(a))
+        return (f"a = {a:.2f}: the impulse fades — it halves every {half_life:.1f} steps "
+                f"and is {abs(last):.2g} after {steps} steps.")
+    return (f"a = {a:.2f}: the memory blows up — after {steps} steps h = {last:.3g}, "
+            "growing without bound.")
+
+
+class MemoryExplorer:
+    """Slider "memory a" (0 … 1.5) and a plot of h_t after a single impulse at t = 0."""
+
+    def __init__(self, a: float = 0.8, steps: int = 30):
+        self.steps = steps
+        self.slider = labelled_slider("memory a", 0.0, 1.5, 0.05, a)
+        self.figure = FigureImage(figsize=(6.4, 3.0))
+        self.message = Message()
+        ax = self.figure.fig.subplots()
+        t = np.arange(steps)
+        ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
+        ax.text(steps - 1, 1.0, "size of the impulse", color="0.4", ha="right", va="bottom")
+        (self.line,) = ax.plot(t, np.zeros(steps), "o-", color=PALETTE[0], ms=3)
+        ax.set_xlabel("time step t (impulse x_0 = 1 at t = 0)")
+        ax.set_ylabel("memory h_t")
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(0, 2.0)
+        ax.set_title("h_t = a·h_(t-1) + x_t")  # a placeholder, so the margins leave room for it
+        self.figure.tight()
+        self.ax = ax
+        self.slider.observe(lambda change: self.update(change["new"]), names="value")
+        self.update(a)
+        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
+
+    def update(self, a: float) -> None:
+        """Redraw the plot and the sentence for memory factor ``a``."""
+        h = impulse_response(a, self.steps)
+        self.line.set_ydata(h)
+        self.ax.set_ylim(0, max(2.0, 1.5 * float(np.max(h))))
+        self.ax.set_title(f"h_t = a·h_(t-1) + x_t with a = {a:.2f}")
+        self.message.set(describe_memory(a, self.steps), "warn" if a > 1.0 + 1e-9 else "info")
+        self.figure.alt = f"Line plot of the memory h_t over {self.steps} steps for a = {a:.2f}."
+        self.figure.render()
+
+
+def memory_explorer(a: float = 0.8, steps: int = 30):
+    """Build the "memory a" explorer and return its widget (display it in a cell)."""
+    return MemoryExplorer(a, steps).widget
