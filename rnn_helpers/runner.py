@@ -87,3 +87,26 @@ def parse_sweep(stdout: str) -> list[dict]:
         if line.startswith("SWEEP-JSON "):
             return json.loads(line[len("SWEEP-JSON "):])
     raise ValueError("stdout: no 'SWEEP-JSON' line found — did the sweep run?")
+
+
+def execute_in_place(path, timeout: int = 600) -> None:
+    """Restart-and-run-all ``path`` and save it executed, without widget state.
+
+    Widget state is dropped because it stores every rendered frame (large diffs) and a
+    student's JupyterLab re-creates the widgets when the cells run anyway.
+    """
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for name in sys.argv[1:]:
+        start = time.perf_counter()
+        execute_in_place(name)
+        print(f"{name}: executed in {time.perf_counter() - start:.1f} s")
