@@ -1,0 +1,38 @@
+"""Recurrent layers from scratch in NumPy: the code the course builds and then imports.
+
+Conventions (as torch's defaults): float64, time-major. x is (T, B, D), states are
+(B, H), sequences of states are (T, B, H). Forward functions return (outputs, cache);
+backward functions take the upstream gradient and the cache and return a dict of
+gradients keyed like the parameters and inputs. Nothing modifies its arguments.
+
+- rnn: rnn_step, rnn_step_backward, rnn_forward, rnn_backward (full or truncated BPTT)
+- lstm: lstm_step, lstm_step_backward, lstm_forward, lstm_backward (gates i, f, g, o)
+- gru: gru_step, gru_step_backward, gru_forward, gru_backward (gates r, z, n)
+- linear: linear_forward, linear_backward (the output layer)
+- init: init_rnn_params, init_linear_params
+- clip: clip_by_value, clip_by_norm
+- convert: params_from_torch
+"""
+
+from .activations import NONLINEARITIES, sigmoid
+from .clip import clip_by_norm, clip_by_value
+from .convert import params_from_torch
+from .init import init_linear_params, init_rnn_params
+from .linear import linear_backward, linear_forward
+from .rnn import rnn_backward, rnn_forward, rnn_step, rnn_step_backward
+
+__all__ = [
+    "NONLINEARITIES",
+    "clip_by_norm",
+    "clip_by_value",
+    "init_linear_params",
+    "init_rnn_params",
+    "linear_backward",
+    "linear_forward",
+    "params_from_torch",
+    "rnn_backward",
+    "rnn_forward",
+    "rnn_step",
+    "rnn_step_backward",
+    "sigmoid",
+]
