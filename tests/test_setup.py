@@ -95,7 +95,7 @@ def test_readme_has_exactly_two_commands_and_ci_runs_them():
     assert "pip install -r requirements.txt" in setup and "jupyter lab" in setup
     assert test == "pytest"
     ci = (ROOT / ".ci" / "run").read_text()
-    install_part = setup.split("&& jupyter lab")[0]
+    install_part = setup.split("&& jupyter lab")[0].strip()
     assert install_part in ci, ".ci/run must install exactly as the README says"
     assert re.search(r"^\s*pytest\b", ci, flags=re.M), ".ci/run must run the README's pytest"
     shlex.split(setup)  # well-formed shell words

@@ -1,0 +1,51 @@
+"""The "memory a" teaser of notebook 00, driven headlessly, and the shared widget parts."""
+
+import numpy as np
+import pytest
+
+from rnn_helpers.widgets import MemoryExplorer, impulse_response, labelled_slider
+from rnn_helpers.widgets.memory import describe_memory
+
+
+def test_impulse_response_is_powers_of_a():
+    for a in (0.0, 0.5, 1.0, 1.3):
+        np.testing.assert_allclose(impulse_response(a, 12), a ** np.arange(12))
+
+
+@pytest.mark.parametrize(("a", "words"), [(0.0, "no memory"), (0.7, "fades"), (1.0, "persists"),
+                                          (1.5, "blows up")])
+def test_message_names_the_regime(a, words):
+    assert words in describe_memory(a)
+
+
+def test_slider_is_labelled_and_spans_0_to_1_5():
+    view = MemoryExplorer()
+    assert view.slider.description == "memory a"
+    assert (view.slider.min, view.slider.max) == (0.0, 1.5)
+
+
+def test_every_slider_value_redraws_in_place_with_a_sentence():
+    view = MemoryExplorer()
+    pictures = {view.figure.widget.value}
+    renders = view.figure.renders
+    for a in (view.slider.min, 0.5, 1.0, view.slider.max):
+        view.slider.value = a
+        np.testing.assert_allclose(view.line.get_ydata(), a ** np.arange(view.steps))
+        assert view.message.text.startswith(f"a = {a:.2f}")
+        pictures.add(view.figure.widget.value)
+    assert view.figure.renders == renders + 4
+    assert len(pictures) == 5, "each value must produce a different picture"
+    assert len(view.figure.fig.axes) == 1, "the figure is updated, not stacked"
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5, True])
+def test_bad_steps_are_refused_with_the_argument_name(steps):
+    with pytest.raises(ValueError, match="steps"):
+        impulse_response(0.5, steps)
+
+
+def test_labelled_slider_refuses_a_value_outside_its_range():
+    with pytest.raises(ValueError, match="outside"):
+        labelled_slider("memory a", 0.0, 1.5, 0.1, 2.0)
+    with pytest.raises(ValueError, match="min < max"):
+        labelled_slider("memory a", 1.0, 1.0, 0.1, 1.0)
