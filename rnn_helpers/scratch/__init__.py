@@ -17,18 +17,28 @@ gradients keyed like the parameters and inputs. Nothing modifies its arguments.
 from .activations import NONLINEARITIES, sigmoid
 from .clip import clip_by_norm, clip_by_value
 from .convert import params_from_torch
+from .gru import gru_backward, gru_forward, gru_step, gru_step_backward
 from .init import init_linear_params, init_rnn_params
 from .linear import linear_backward, linear_forward
+from .lstm import lstm_backward, lstm_forward, lstm_step, lstm_step_backward
 from .rnn import rnn_backward, rnn_forward, rnn_step, rnn_step_backward
 
 __all__ = [
     "NONLINEARITIES",
     "clip_by_norm",
     "clip_by_value",
+    "gru_backward",
+    "gru_forward",
+    "gru_step",
+    "gru_step_backward",
     "init_linear_params",
     "init_rnn_params",
     "linear_backward",
     "linear_forward",
+    "lstm_backward",
+    "lstm_forward",
+    "lstm_step",
+    "lstm_step_backward",
     "params_from_torch",
     "rnn_backward",
     "rnn_forward",
