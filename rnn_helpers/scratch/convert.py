@@ -46,7 +46,7 @@ def params_from_torch(module):
 
     def numpy(name):
         # A copy, so that training either side never changes the other.
-        return np.array(getattr(module, name).detach().cpu().to(torch.float64), copy=True)
+        return getattr(module, name).detach().cpu().to(torch.float64).numpy().copy()
 
     W_xh, W_hh = numpy("weight_ih_l0"), numpy("weight_hh_l0")
     if module.bias:
