@@ -103,7 +103,7 @@ def get_params(params, keys):
     return {k: as_float_array(f"params[{k!r}]", params[k]) for k in keys}
 
 
-def check_recurrent_inputs(x, states, params, keys, n_gates, x_layout):
+def check_recurrent_inputs(x, states, params, keys, n_gates, x_layout, x_name="x"):
     """Validate and convert the arguments of a recurrent layer (step or sequence).
 
     Inputs:
@@ -113,6 +113,7 @@ def check_recurrent_inputs(x, states, params, keys, n_gates, x_layout):
     - params: dict holding ``keys``; the first two are W_xh (G, D) and W_hh (G, H), the
       rest are biases (G,), where G = n_gates * H
     - n_gates: 1 for the plain RNN, 4 for the LSTM, 3 for the GRU
+    - x_name: what the caller calls x ("x_t" in the step functions), for messages
 
     Returns a tuple of:
     - x: float64 array
@@ -120,8 +121,8 @@ def check_recurrent_inputs(x, states, params, keys, n_gates, x_layout):
     - p: dict of float64 parameter arrays
     - H: the hidden size, read from the number of rows of W_hh
     """
-    x = as_float_array("x", x)
-    check_ndim("x", x, x_layout)
+    x = as_float_array(x_name, x)
+    check_ndim(x_name, x, x_layout)
     B, D = x.shape[-2:]
     p = get_params(params, keys)
 
@@ -141,7 +142,7 @@ def check_recurrent_inputs(x, states, params, keys, n_gates, x_layout):
         "params['W_xh']",
         p["W_xh"],
         (G, D),
-        note=f"W_xh is ({g}, D), {sizes}, D = {D} input features from the last axis of x",
+        note=f"W_xh is ({g}, D), {sizes}, D = {D} input features from the last axis of {x_name}",
     )
     for k in keys[2:]:
         check_shape(f"params[{k!r}]", p[k], (G,), note=f"{k} is ({g},), {sizes}")
@@ -157,7 +158,7 @@ def check_recurrent_inputs(x, states, params, keys, n_gates, x_layout):
         check_shape(name, s, (B, H), layout=("B", "H"))
         check_finite(name, s)
         out_states.append(s)
-    check_finite("x", x)
+    check_finite(x_name, x)
     return x, out_states, p, H
 
 

@@ -33,7 +33,7 @@ def gru_step(x_t, h_prev, params):
     - cache: what gru_step_backward needs
     """
     x_t, (h_prev,), p, H = check_recurrent_inputs(
-        x_t, [("h_prev", h_prev)], params, GRU_KEYS, 3, ("B", "D")
+        x_t, [("h_prev", h_prev)], params, GRU_KEYS, 3, ("B", "D"), x_name="x_t"
     )
     ax = x_t @ p["W_xh"].T + p["b_xh"]  # input parts of r, z, n
     ah = h_prev @ p["W_hh"].T + p["b_hh"]  # hidden parts of r, z, n

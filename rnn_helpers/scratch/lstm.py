@@ -31,7 +31,13 @@ def lstm_step(x_t, h_prev, c_prev, params):
     - cache: what lstm_step_backward needs
     """
     x_t, (h_prev, c_prev), p, H = check_recurrent_inputs(
-        x_t, [("h_prev", h_prev), ("c_prev", c_prev)], params, LSTM_KEYS, 4, ("B", "D")
+        x_t,
+        [("h_prev", h_prev), ("c_prev", c_prev)],
+        params,
+        LSTM_KEYS,
+        4,
+        ("B", "D"),
+        x_name="x_t",
     )
     a = x_t @ p["W_xh"].T + h_prev @ p["W_hh"].T + p["b"]
     i = sigmoid(a[:, :H])

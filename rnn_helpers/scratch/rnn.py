@@ -34,7 +34,7 @@ def rnn_step(x_t, h_prev, params, nonlinearity="tanh"):
     """
     act, _ = get_nonlinearity(nonlinearity)
     x_t, (h_prev,), p, _ = check_recurrent_inputs(
-        x_t, [("h_prev", h_prev)], params, RNN_KEYS, 1, ("B", "D")
+        x_t, [("h_prev", h_prev)], params, RNN_KEYS, 1, ("B", "D"), x_name="x_t"
     )
     h_t = act(x_t @ p["W_xh"].T + h_prev @ p["W_hh"].T + p["b_h"])
     cache = {
