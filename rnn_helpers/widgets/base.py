@@ -24,7 +24,9 @@ class FigureImage:
     Args:
         figsize: (width, height) in inches.
         dpi: resolution of the rendered PNG; 80 keeps a redraw cheap and still sharp.
-        alt: a sentence describing the figure, for screen readers (``alt`` of the image).
+        alt: a sentence describing the figure. ipywidgets' Image has no alt attribute (and
+            its tooltip breaks the view), so views show the same facts in their ``Message``
+            line under the plot, which screen readers do read.
 
     Attributes:
         fig: the figure to draw on (``fig.subplots(...)`` etc.).
@@ -39,17 +41,6 @@ class FigureImage:
         self.widget = widgets.Image(format="png", layout=widgets.Layout(width="auto"))
         self.alt = alt
         self.renders = 0
-
-    @property
-    def alt(self) -> str:
-        return self._alt
-
-    @alt.setter
-    def alt(self, text: str) -> None:
-        self._alt = text
-        # ipywidgets forwards unknown DOM attributes only through the layout/description,
-        # so the alt text travels as the widget's tooltip, which the image element exposes.
-        self.widget.tooltip = text
 
     def tight(self) -> None:
         """Fix the margins once, after the axes and labels exist."""

@@ -1,0 +1,235 @@
+"""The real-browser test: JupyterLab in headless Chromium, as a student would use it.
+
+For every notebook: open it, Run All, wait for the kernel, assert no error output and no
+broken widget, then move each slider in ``SLIDERS`` with the keyboard (Home, a step,
+End, a step back) and assert its plot changed each time the value did. Every slider a
+notebook shows must be listed here, so a new slider without a browser check fails.
+
+Without Chromium at /usr/bin/chromium the test skips with how to install it, unless
+RNN_COURSE_REQUIRE_BROWSER=1 (set by .ci/run), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import course_notebooks
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+# (notebook, slider label): one row per slider of the course.
+SLIDERS = [
+    ("00_start_here.ipynb", "memory a"),
+]
+
+NOTEBOOKS = course_notebooks()
+RUN_ALL_TIMEOUT_S = 240
+REDRAW_TIMEOUT_S = 60
+
+
+def _require_browser():
+    if CHROMIUM.exists():
+        return
+    message = (f"no Chromium at {CHROMIUM}: install it with "
+               "`sudo apt-get install -y chromium` (Debian/Ubuntu) to run the browser test")
+    if os.environ.get("RNN_COURSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(message + " — RNN_COURSE_REQUIRE_BROWSER=1 requires it")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a random token, serving a copy of notebooks/."""
+    _require_browser()
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", root,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    settings = base / "app-settings"
+    settings.mkdir()
+    # windowingMode "none" keeps off-screen cells in the page, so every output is there.
+    (settings / "overrides.json").write_text(json.dumps({
+        "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension:notification": {"checkForUpdates": False,
+                                                        "fetchNews": "false"},
+    }))
+    token, port = secrets.token_hex(16), _free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(base / "config"),
+               JUPYTER_RUNTIME_DIR=str(base / "runtime"))
+    log = open(base / "server.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", "--allow-root",
+         f"--ServerApp.root_dir={root}", f"--LabApp.app_settings_dir={settings}",
+         f"--LabApp.user_settings_dir={base / 'user-settings'}",
+         f"--LabApp.workspaces_dir={base / 'workspaces'}"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.time() > deadline:
+                log.close()
+                pytest.fail("JupyterLab did not start:\n" + (base / "server.log").read_text())
+            time.sleep(0.5)
+    yield {"url": url, "token": token, "root": root}
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+def _prompts(page) -> list[str]:
+    return page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+
+
+def _run_all_and_wait(page, n_code_cells: int) -> None:
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    deadline, quiet, started = time.time() + RUN_ALL_TIMEOUT_S, 0, False
+    while time.time() < deadline:
+        prompts = _prompts(page)
+        numbered = [p for p in prompts if p.strip("[]: ").isdigit()]
+        busy = any("*" in p for p in prompts)
+        started = started or busy or bool(numbered)
+        if len(numbered) == n_code_cells and not busy:
+            return
+        # Run All stops at an error: then the kernel idles with cells left unnumbered.
+        status = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+        quiet = quiet + 1 if (started and not busy and status == "idle") else 0
+        if quiet >= 6:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"Run All did not finish within {RUN_ALL_TIMEOUT_S} s: prompts {_prompts(page)}")
+
+
+def _saved_errors(page, path: Path) -> list[str]:
+    """Save the notebook from the browser and list error outputs / unrun cells in it."""
+    page.keyboard.press("Control+s")
+    time.sleep(1.0)
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        if cell.execution_count is None:
+            problems.append(f"code cell {i} did not run")
+        for out in cell.outputs:
+            if out.output_type == "error":
+                problems.append(f"code cell {i}: {out.ename}: {out.evalue}")
+    return problems
+
+
+def _widget_errors(page) -> list[str]:
+    errors = page.locator(".jupyter-widgets-error-widget")
+    texts = []
+    for i in range(errors.count()):
+        errors.nth(i).click()
+        texts.append(errors.nth(i).inner_text()[:400])
+    traceback = page.get_by_text("Traceback (most recent call last)")
+    if traceback.count():
+        texts.append("a traceback is shown on the page")
+    return texts
+
+
+def _slider(page, label):
+    return page.locator(".widget-slider",
+                        has=page.locator(".widget-label", has_text=label)).first
+
+
+def _images(container) -> list[str]:
+    return [img.get_attribute("src") or "" for img in container.locator("img").all()]
+
+
+def _move(page, slider, container, key: str, label: str) -> bool:
+    """Press ``key`` on the slider's handle; if its value changed, its plot must change."""
+    readout = slider.locator(".widget-readout")
+    before_value, before_images = readout.inner_text(), _images(container)
+    slider.locator(".noUi-handle").first.focus()
+    page.keyboard.press(key)
+    time.sleep(0.3)
+    after_value = readout.inner_text()
+    if after_value == before_value:
+        return False
+    deadline = time.time() + REDRAW_TIMEOUT_S
+    while _images(container) == before_images:
+        if time.time() > deadline:
+            pytest.fail(f"slider {label!r}: moved {before_value} → {after_value} with {key}, "
+                        "but its plot did not change")
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_and_sliders_redraw_in_browser(lab, browser, path):
+    labels = [label for name, label in SLIDERS if name == path.name]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab['url']}/lab/tree/{path.name}?token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        # The kernel is ready when the status bar says so (the indicator idles earlier).
+        page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=90_000)
+        n_code = sum(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells)
+        _run_all_and_wait(page, n_code)
+        problems = _saved_errors(page, lab["root"] / path.name) + _widget_errors(page)
+        assert not problems, f"{path.name}: " + "; ".join(problems)
+
+        shown = set(page.locator(".widget-slider .widget-label").all_inner_texts())
+        assert shown == set(labels), (f"{path.name}: sliders on the page {sorted(shown)} differ "
+                                      f"from the table in tests/test_browser.py {sorted(labels)}")
+        for label in labels:
+            slider = _slider(page, label)
+            container = slider.locator(
+                "xpath=ancestor::div[contains(@class,'jupyter-widgets')][.//img][1]")
+            assert container.count() == 1, f"slider {label!r}: no plot next to it"
+            moved = [_move(page, slider, container, key, label)
+                     for key in ["Home", "ArrowRight", "End", "ArrowLeft"]]
+            # From any start at most one of these four keys can leave the value unchanged.
+            assert sum(moved) >= 3, f"slider {label!r} did not follow the keyboard: {moved}"
+            assert not _widget_errors(page), f"{path.name}: slider {label!r} broke a widget"
+    finally:
+        page.close()
+        _shutdown_kernels(lab)
+
+
+def _shutdown_kernels(lab) -> None:
+    """Free each notebook's kernel before the next (Binder-sized memory in mind)."""
+    base, token = lab["url"], lab["token"]
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as r:
+        kernels = json.load(r)
+    for kernel in kernels:
+        req = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}?token={token}",
+                                     method="DELETE")
+        urllib.request.urlopen(req, timeout=10)
