@@ -31,6 +31,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 # (notebook, slider label): one row per slider of the course.
 SLIDERS = [
     ("00_start_here.ipynb", "memory a"),
+    ("01_hidden_state_vs_hidden_layer.ipynb", "time step"),
+    ("03_backprop_through_time.ipynb", "truncation k"),
+    ("04_vanishing_and_exploding_gradients.ipynb", "spectral radius"),
+    ("04_vanishing_and_exploding_gradients.ipynb", "clip threshold"),
+    ("05_teacher_forcing.ipynb", "teacher forcing ratio"),
+    ("06_lstm.ipynb", "time step"),
+    ("07_gru.ipynb", "update gate bias"),
 ]
 
 NOTEBOOKS = course_notebooks()

@@ -55,7 +55,8 @@ def sweep_sliders(points: int = 3) -> list[dict]:
 
     Returns:
         one dict per (slider, value): label, value, seconds (kernel time of the update),
-        error (None, an exception's text or an error output's text).
+        error (None, an exception's text or an error output's text), trains (True for a
+        slider with ``continuous_update=False``: a view that trains on release).
     """
     results = []
     for slider in live_sliders():
@@ -79,7 +80,8 @@ def sweep_sliders(points: int = 3) -> list[dict]:
             if error is None and new_errors:
                 error = "; ".join(new_errors)
             results.append({"label": slider.description, "value": value,
-                            "seconds": seconds, "error": error})
+                            "seconds": seconds, "error": error,
+                            "trains": not slider.continuous_update})
         try:
             slider.value = original
         except Exception:  # noqa: BLE001
