@@ -541,14 +541,20 @@ def make_review_corpus(
     lengths = rng.integers(min_len, max_len + 1, size=n_reviews)
     key_positions = rng.integers(0, key_window, size=n_reviews).astype(np.int64)
 
+    # dtype=object: a fixed-width string array would cut longer words written into it.
+    filler = np.array(FILLER_WORDS, dtype=object)
+    distractors = np.array(DISTRACTOR_WORDS, dtype=object)
+    verdicts = {
+        1: np.array(POSITIVE_WORDS, dtype=object),
+        0: np.array(NEGATIVE_WORDS, dtype=object),
+    }
     tokens: list[list[str]] = []
     for label, length, key_pos in zip(labels, lengths, key_positions, strict=True):
-        words = list(rng.choice(FILLER_WORDS, size=length))
-        later = np.arange(key_window, length)
-        is_distractor = rng.random(later.shape[0]) < distractor_rate
-        for pos in later[is_distractor]:
-            words[pos] = rng.choice(DISTRACTOR_WORDS)
-        verdicts = POSITIVE_WORDS if label == 1 else NEGATIVE_WORDS
-        words[key_pos] = rng.choice(verdicts)
-        tokens.append([str(w) for w in words])
+        words = filler[rng.integers(0, filler.size, size=length)]
+        # Distractors only after the key window, so the verdict is the first opinion word.
+        is_distractor = rng.random(length) < distractor_rate
+        is_distractor[:key_window] = False
+        words[is_distractor] = distractors[rng.integers(0, distractors.size, is_distractor.sum())]
+        words[key_pos] = verdicts[int(label)][rng.integers(0, verdicts[int(label)].size)]
+        tokens.append(words.tolist())
     return ReviewCorpus(tokens=tokens, labels=labels, vocab=vocab, key_positions=key_positions)

@@ -176,6 +176,7 @@ def test_review_corpus_shapes_balance_and_determinism():
     assert same.tokens == c.tokens and (same.labels == c.labels).all()
     assert other.tokens != c.tokens
     assert c.texts[0] == " ".join(c.tokens[0])
+    assert all(t in c.vocab for toks in c.tokens for t in toks)  # nothing would encode as <unk>
 
 
 def test_review_label_is_the_single_verdict_word_near_the_start():
