@@ -180,7 +180,7 @@ def test_review_corpus_shapes_balance_and_determinism():
 
 
 def test_review_label_is_the_single_verdict_word_near_the_start():
-    c = make_review_corpus(300, min_len=12, max_len=20, seed=2, key_window=3)
+    c = make_review_corpus(300, min_len=12, max_len=20, seed=2, key_window=3, distractor_rate=0.3)
     verdicts = set(POSITIVE_WORDS) | set(NEGATIVE_WORDS)
     for toks, label, pos in zip(c.tokens, c.labels, c.key_positions, strict=True):
         assert pos < 3
@@ -188,6 +188,7 @@ def test_review_label_is_the_single_verdict_word_near_the_start():
         assert (toks[pos] in POSITIVE_WORDS) == (label == 1)
         assert verdict_label(toks) == label
         assert all(t in FILLER_WORDS or t in DISTRACTOR_WORDS for t in toks[3:])
+        assert all(t in FILLER_WORDS for i, t in enumerate(toks[:3]) if i != pos)
 
 
 def test_flipping_the_verdict_word_flips_the_label():
