@@ -97,21 +97,24 @@ def gru_forward(x, h0, params):
     W_hh, b_hh = p["W_hh"], p["b_hh"]
 
     # Input parts of all gates for all steps in one matrix product; the loop turns
-    # `gates` into the activated r, z, n of every step in place.
+    # `gates` into the activated r, z, n of every step in place. For r and z the two
+    # biases are simply added, so that is done once here; b_hn has to stay apart
+    # because the reset gate multiplies it.
     gates = np.dot(x.reshape(T * B, D), p["W_xh"].T).reshape(T, B, 3 * H)
     gates += p["b_xh"]
+    gates[:, :, : 2 * H] += b_hh[: 2 * H]
+    b_hn = b_hh[2 * H :]
     hn = np.empty((T, B, H))  # h_{t-1} W_hn^T + b_hn, needed again in backward
     h = np.empty((T, B, H))
     ah = np.empty((B, 3 * H))
     h_prev = h0
     for t in range(T):
         np.dot(h_prev, W_hh.T, out=ah)
-        ah += b_hh
         rz, a_n = gates[t, :, : 2 * H], gates[t, :, 2 * H :]
         rz += ah[:, : 2 * H]
         sigmoid(rz, out=rz)  # r and z side by side: one call for both
         r, z = rz[:, :H], rz[:, H:]
-        hn[t] = ah[:, 2 * H :]
+        np.add(ah[:, 2 * H :], b_hn, out=hn[t])
         a_n += r * hn[t]
         n = np.tanh(a_n, out=a_n)
         # h_t = (1 - z) n + z h_{t-1} = n + z (h_{t-1} - n): one product fewer
@@ -143,31 +146,39 @@ def gru_backward(dh, cache):
     W_hh = p["W_hh"]
 
     # Every gate gradient at step t is dh_t (the total gradient at h_t) times a factor
-    # known from the forward pass, so the factors are computed for all steps at once and
-    # the loop only carries dh_t back in time.
+    # known from the forward pass, so the factors are computed for all steps at once
+    # (in place: these arrays are large) and the loop only carries dh_t back in time.
     gates = cache["gates"].reshape(T, B, 3, H)
     r, z, n = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2]
     h_prev = np.concatenate([h0[None], h[:-1]])
-    F = np.empty((T, B, 3, H))  # input side: da_x[t] = F[t] * dh_t
-    F[:, :, 2] = (1.0 - z) * (1.0 - n**2)
-    F[:, :, 1] = (h_prev - n) * z * (1.0 - z)
-    F[:, :, 0] = F[:, :, 2] * hn * r * (1.0 - r)
-    Fh = F.copy()  # hidden side: n's gradient passes through the reset gate
-    Fh[:, :, 2] *= r
+    tmp = np.subtract(1.0, z)
+    dn = np.multiply(n, n)
+    np.subtract(1.0, dn, out=dn)
+    dn *= tmp  # da_n = dh_t * (1 - z) (1 - n^2) on the input side
+    da = np.empty((T, B, 3, H))  # the hidden side's factors, then its gradients
+    np.subtract(h_prev, n, out=da[:, :, 1])
+    da[:, :, 1] *= z
+    da[:, :, 1] *= tmp  # da_z = dh_t * (h_{t-1} - n) z (1 - z)
+    np.subtract(1.0, r, out=tmp)
+    tmp *= r
+    tmp *= hn
+    np.multiply(dn, tmp, out=da[:, :, 0])  # da_r = da_n * hn * r (1 - r)
+    np.multiply(dn, r, out=da[:, :, 2])  # n's hidden part passes through the reset gate
 
-    da_h = np.empty((T, B, 3, H))
     dh_all = np.empty((T, B, H))  # total dL/dh_t, from this step's loss and the future
     dh_next = np.zeros((B, H))
     for t in range(T - 1, -1, -1):
         dh_t = dh_all[t]
         np.add(dh[t], dh_next, out=dh_t)
-        np.multiply(Fh[t], dh_t[:, None, :], out=da_h[t])
-        np.dot(da_h[t].reshape(B, 3 * H), W_hh, out=dh_next)
+        da[t] *= dh_t[:, None, :]
+        np.dot(da[t].reshape(B, 3 * H), W_hh, out=dh_next)
         dh_next += dh_t * z[t]  # the direct path z * h_{t-1}
 
-    F *= dh_all[:, :, None, :]  # F becomes da_x, dL/d(input part) of each gate
-    da_x = F.reshape(T * B, 3 * H)
-    da_h_2d = da_h.reshape(T * B, 3 * H)
+    # The input side equals the hidden side except for n, which skips the reset gate.
+    da_x = da.copy()
+    np.multiply(dn, dh_all, out=da_x[:, :, 2])
+    da_x = da_x.reshape(T * B, 3 * H)
+    da_h_2d = da.reshape(T * B, 3 * H)
     return {
         "W_xh": da_x.T @ x.reshape(T * B, D),
         "W_hh": da_h_2d.T @ h_prev.reshape(T * B, H),
