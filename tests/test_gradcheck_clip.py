@@ -81,6 +81,15 @@ def test_gradcheck_report_names_the_mismatch(capsys):
     assert result.errors["W"] < 1e-7
 
 
+def test_gradcheck_report_tolerance_is_the_boundary():
+    f, params, grads = quadratic_problem()
+    bad = dict(grads, W=grads["W"] * (1 + 1e-5))
+    err = gradcheck_report(f, params, bad, verbose=False)
+    assert 5e-6 < err < 2e-5
+    assert not gradcheck_report(f, params, bad, tol=err * 0.9, verbose=False).ok
+    assert gradcheck_report(f, params, bad, tol=err * 1.1, verbose=False).ok
+
+
 def test_gradcheck_report_bad_arguments():
     f, params, grads = quadratic_problem()
     with pytest.raises(ValueError, match="analytic_grads: missing key.*'b'"):
