@@ -1,0 +1,646 @@
+"""Recurrent networks in idiomatic PyTorch: the models and loops of notebook 08.
+
+Everything here is small on purpose (a few thousand parameters, CPU, seconds per run)
+and seeded, so the notebook gives the same numbers on every run.
+
+Conventions as in the rest of the course: time-major tensors, ``x`` is (T, B, D), a
+sequence of hidden states ``h`` is (T, B, H), a final state is (B, H); token ids are
+(T, B) int64, padded with 0 after each sequence's end, with true ``lengths`` (B,).
+
+What is here:
+
+- sine forecasting: :class:`SineForecaster` (``nn.RNN(1, 20)`` + ``nn.Linear(20, 1)``),
+  :func:`train_forecaster` (plain SGD, train/validation MSE per epoch), :func:`predict`,
+  :func:`closed_loop_forecast` (predictions fed back as inputs);
+- parameter counting: :func:`count_parameters` (torch's count) and
+  :func:`course_parameter_count` (the course's count, one bias b_h where torch keeps two);
+- variable-length batches: :func:`last_real_state` (the state at each sequence's last real
+  step) and :func:`packed_final_state` (the same through ``pack_padded_sequence``);
+- a review classifier: :class:`ReviewClassifier` (Embedding -> RNN/LSTM/GRU -> Linear),
+  :func:`review_corpora`, :func:`review_tensors`, :func:`train_classifier`, :func:`accuracy`,
+  :func:`comparison_table`;
+- the exercise: :func:`check_last_real_state` and :func:`show_solution`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+from tqdm.auto import tqdm
+
+from rnn_helpers.scratch import params_from_torch
+
+__all__ = [
+    "SineForecaster",
+    "ForecastHistory",
+    "count_parameters",
+    "course_parameter_count",
+    "as_tensor",
+    "train_forecaster",
+    "predict",
+    "closed_loop_forecast",
+    "last_real_state",
+    "packed_final_state",
+    "RNN_KINDS",
+    "ReviewClassifier",
+    "ReviewTensors",
+    "review_corpora",
+    "ClassifierResult",
+    "review_tensors",
+    "accuracy",
+    "train_classifier",
+    "comparison_table",
+    "check_last_real_state",
+    "show_solution",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def count_parameters(module: nn.Module) -> int:
+    """torch's own count: the number of entries in all of ``module.parameters()``."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def course_parameter_count(module: nn.Module) -> int:
+    """The parameters of a recurrent layer as the course counts them (the scratch dicts).
+
+    torch's ``nn.RNN`` and ``nn.LSTM`` keep two bias vectors, ``bias_ih`` and ``bias_hh``,
+    that are only ever added together, so the course (and Keras) keep one, b_h. The GRU's
+    two biases are not interchangeable (b_hn is multiplied by the reset gate), so both
+    count there. The number is the size of :func:`rnn_helpers.scratch.params_from_torch`.
+
+    Args:
+        module: a single-layer, unidirectional ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``.
+    """
+    return int(sum(v.size for v in params_from_torch(module).values()))
+
+
+def as_tensor(array, dtype=torch.float32) -> torch.Tensor:
+    """A NumPy array (or tensor) as a torch tensor of ``dtype`` (float32 by default)."""
+    if isinstance(array, torch.Tensor):
+        return array.to(dtype)
+    return torch.as_tensor(np.asarray(array), dtype=dtype)
+
+
+def _progress(iterable, *, enabled: bool, desc: str, total: int | None = None):
+    return tqdm(iterable, desc=desc, total=total, disable=not enabled, leave=True)
+
+
+# --------------------------------------------------------------------------- sine forecasting
+
+
+class SineForecaster(nn.Module):
+    """A window of values -> the next value: ``nn.RNN(1, H)`` then ``nn.Linear(H, 1)``.
+
+    The RNN runs over the window (T, B, 1); the linear head reads its last hidden state
+    h_{T-1} (B, H) and returns the prediction (B, 1).
+
+    Args:
+        hidden_size: H, 20 in the course (440 + 21 parameters in the course's count).
+        seed: seed of torch's default initialisation, so a model is the same every run.
+    """
+
+    def __init__(self, hidden_size: int = 20, *, seed: int = 0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.rnn = nn.RNN(1, hidden_size)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (T, B, 1) -> prediction (B, 1)."""
+        h, _ = self.rnn(x)  # h: (T, B, H), every step's state
+        return self.head(h[-1])
+
+
+@dataclass
+class ForecastHistory:
+    """What :func:`train_forecaster` measured.
+
+    Attributes:
+        train_mse, val_mse: mean squared error on the whole training / validation set,
+            before training (index 0) and after every epoch (epochs + 1 values).
+        seconds: wall-clock time of the training loop.
+    """
+
+    train_mse: list[float] = field(default_factory=list)
+    val_mse: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@torch.no_grad()
+def _mse(model, x, y) -> float:
+    return float(nn.functional.mse_loss(model(x), y))
+
+
+def train_forecaster(
+    model: nn.Module,
+    x_train,
+    y_train,
+    x_val,
+    y_val,
+    *,
+    epochs: int = 20,
+    lr: float = 0.05,
+    batch_size: int = 32,
+    seed: int = 0,
+    progress: bool = True,
+) -> ForecastHistory:
+    """Train a forecaster with plain SGD (no momentum) on the mean squared error.
+
+    Args:
+        model: maps (T, B, 1) to (B, 1), e.g. :class:`SineForecaster`; trained in place.
+        x_train, y_train, x_val, y_val: (T, N, 1) windows and (N, 1) targets, NumPy or
+            torch (converted to float32), as from :func:`rnn_helpers.data.sine_dataset`.
+        epochs: passes over the training windows, each in a fresh random order.
+        lr: SGD step size.
+        batch_size: windows per update.
+        seed: seed of the shuffling.
+        progress: show a tqdm bar over the epochs.
+
+    Returns:
+        A :class:`ForecastHistory` with the train/validation MSE before and after each epoch.
+    """
+    x_train, y_train = as_tensor(x_train), as_tensor(y_train)
+    x_val, y_val = as_tensor(x_val), as_tensor(y_val)
+    if x_train.ndim != 3 or y_train.shape != (x_train.shape[1], 1):
+        raise ValueError(
+            f"x_train must be (T, N, 1) and y_train (N, 1), got {tuple(x_train.shape)} "
+            f"and {tuple(y_train.shape)}"
+        )
+    optimiser = torch.optim.SGD(model.parameters(), lr=lr)
+    shuffle = torch.Generator().manual_seed(seed)
+    history = ForecastHistory([_mse(model, x_train, y_train)], [_mse(model, x_val, y_val)])
+    start = time.perf_counter()
+    bar = _progress(range(epochs), enabled=progress, desc="sine RNN, epochs")
+    for _ in bar:
+        order = torch.randperm(x_train.shape[1], generator=shuffle)
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            loss = nn.functional.mse_loss(model(x_train[:, idx]), y_train[idx])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        history.train_mse.append(_mse(model, x_train, y_train))
+        history.val_mse.append(_mse(model, x_val, y_val))
+        bar.set_postfix(val_mse=f"{history.val_mse[-1]:.4f}")
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x) -> np.ndarray:
+    """One-step predictions: windows (T, N, 1) -> float64 array (N,)."""
+    model.eval()
+    return model(as_tensor(x)).double().numpy().reshape(-1)
+
+
+@torch.no_grad()
+def closed_loop_forecast(model: nn.Module, window, steps: int) -> np.ndarray:
+    """Forecast ``steps`` values ahead by feeding each prediction back as an input.
+
+    Starting from a window of T true values, predict the next one, drop the oldest value,
+    append the prediction, and repeat: after T steps the model sees only its own outputs.
+
+    Args:
+        model: a forecaster mapping (T, 1, 1) to (1, 1).
+        window: the T starting values, shape (T,) (or (T, 1, 1)).
+        steps: how many values to forecast, >= 1.
+
+    Returns:
+        float64 array (steps,), the forecast.
+    """
+    model.eval()
+    window = as_tensor(window).reshape(-1)
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    out = []
+    for _ in range(steps):
+        y = model(window.reshape(-1, 1, 1)).reshape(1)
+        out.append(float(y))
+        window = torch.cat([window[1:], y])
+    return np.array(out, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- variable lengths
+
+
+def _check_lengths(h, lengths) -> torch.Tensor:
+    if not isinstance(h, torch.Tensor) or h.ndim != 3:
+        shape = tuple(h.shape) if hasattr(h, "shape") else type(h).__name__
+        raise ValueError(f"h must be a tensor of shape (T, B, H), got {shape}")
+    lengths = torch.as_tensor(lengths, dtype=torch.int64)
+    T, B, _ = h.shape
+    if lengths.shape != (B,):
+        raise ValueError(f"lengths must have shape (B,) = ({B},), got {tuple(lengths.shape)}")
+    if B and (lengths.min() < 1 or lengths.max() > T):
+        raise ValueError(
+            f"lengths must be in 1..T = 1..{T}, got min {int(lengths.min())} and "
+            f"max {int(lengths.max())}"
+        )
+    return lengths
+
+
+def last_real_state(h: torch.Tensor, lengths) -> torch.Tensor:
+    """Each sequence's hidden state at its last *real* step, not at the padded end.
+
+    Sequence b of a padded batch is real at steps 0 .. lengths[b]-1 and padding after.
+    Its state h[-1] has also read the padding; the state to classify from is
+    h[lengths[b] - 1, b].
+
+    Args:
+        h: all hidden states of a padded batch, (T, B, H), time-major.
+        lengths: the true lengths (B,), each in 1..T (a tensor, array or list of ints).
+
+    Returns:
+        (B, H): row b is ``h[lengths[b] - 1, b]``.
+    """
+    lengths = _check_lengths(h, lengths)
+    batch = torch.arange(h.shape[1])
+    return h[lengths - 1, batch]
+
+
+def packed_final_state(rnn: nn.Module, x: torch.Tensor, lengths) -> torch.Tensor:
+    """Run ``rnn`` over a padded batch packed by length; return each sequence's final h.
+
+    ``pack_padded_sequence`` tells the layer where every sequence ends, so it stops each
+    one at its last real step and never reads the padding; the returned state is the one
+    :func:`last_real_state` picks from the padded run.
+
+    Args:
+        rnn: a single-layer, unidirectional, time-major nn.RNN / nn.LSTM / nn.GRU.
+        x: padded inputs (T, B, D).
+        lengths: true lengths (B,), each in 1..T.
+
+    Returns:
+        (B, H), the hidden state h (not the LSTM's cell state) at each last real step.
+    """
+    lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
+    packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
+    _, state = rnn(packed)
+    h_n = state[0] if isinstance(rnn, nn.LSTM) else state  # (num_layers, B, H)
+    return h_n[-1]
+
+
+# --------------------------------------------------------------------------- review classifier
+
+RNN_KINDS = ("rnn", "lstm", "gru")
+_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+class ReviewClassifier(nn.Module):
+    """Token ids -> Embedding -> RNN / LSTM / GRU -> the last real state -> Linear -> logits.
+
+    Args:
+        vocab_size: number of token ids (id 0 is the padding, whose embedding stays 0).
+        kind: "rnn", "lstm" or "gru".
+        embed_dim: size D of a token's embedding vector.
+        hidden_size: H.
+        num_classes: outputs of the linear head (2: negative, positive).
+        gate_bias: the LSTM's forget-gate bias and the GRU's update-gate bias at the start
+            (the sum b_ih + b_hh of that gate's block). A positive value makes the cell
+            keep its state by default (f close to 1, z close to 1), the common "remember
+            unless told otherwise" start (Gers et al. 2000; Jozefowicz et al. 2015). A
+            plain RNN has no gate, so it is unused there. None keeps torch's initialisation.
+        seed: seed of the initialisation.
+
+    ``forward(ids, lengths, readout=...)`` takes ids (T, B) and lengths (B,) and returns
+    logits (B, num_classes). ``readout`` chooses the state the head reads:
+    "gather" (default) runs the padded batch and takes :func:`last_real_state`;
+    "packed" uses :func:`packed_final_state` (the same numbers, torch's idiom);
+    "padded" takes h[-1] of the padded run: the mistake notebook 08 shows.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        kind: str = "gru",
+        *,
+        embed_dim: int = 16,
+        hidden_size: int = 32,
+        num_classes: int = 2,
+        gate_bias: float | None = 2.0,
+        seed: int = 0,
+    ):
+        super().__init__()
+        if kind not in _LAYERS:
+            raise ValueError(f"kind must be one of {RNN_KINDS}, got {kind!r}")
+        torch.manual_seed(seed)
+        self.kind = kind
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.rnn = _LAYERS[kind](embed_dim, hidden_size)
+        self.head = nn.Linear(hidden_size, num_classes)
+        if gate_bias is not None and kind != "rnn":
+            # Gate blocks: LSTM i, f, g, o and GRU r, z, n; the second block is f or z.
+            H = hidden_size
+            with torch.no_grad():
+                self.rnn.bias_ih_l0[H : 2 * H].fill_(gate_bias)
+                self.rnn.bias_hh_l0[H : 2 * H].zero_()
+
+    @property
+    def name(self) -> str:
+        return _NAMES[self.kind]
+
+    def forward(self, ids: torch.Tensor, lengths, readout: str = "gather") -> torch.Tensor:
+        x = self.embedding(ids)  # (T, B, D)
+        if readout == "packed":
+            last = packed_final_state(self.rnn, x, lengths)
+        elif readout in ("gather", "padded"):
+            h, _ = self.rnn(x)  # (T, B, H), padding steps included
+            last = last_real_state(h, lengths) if readout == "gather" else h[-1]
+        else:
+            raise ValueError(f"readout must be 'gather', 'packed' or 'padded', got {readout!r}")
+        return self.head(last)
+
+
+def review_corpora(
+    seed: int = 0, *, n_train: int = 800, n_test: int = 400, min_len: int = 10, max_len: int = 30
+):
+    """The training and test corpora of notebook 08's classifier comparison.
+
+    Two :func:`rnn_helpers.data.make_review_corpus` corpora with the verdict among the first
+    3 tokens and lengths ``min_len .. max_len``: the training one with seed ``2 * seed``,
+    the test one with seed ``2 * seed + 1`` (so they never share a random stream).
+
+    Returns:
+        (train_corpus, test_corpus), :class:`rnn_helpers.data.ReviewCorpus` objects.
+    """
+    from rnn_helpers.data import make_review_corpus
+
+    train = make_review_corpus(n_train, min_len, max_len, seed=2 * seed)
+    test = make_review_corpus(n_test, min_len, max_len, seed=2 * seed + 1)
+    return train, test
+
+
+@dataclass
+class ReviewTensors:
+    """A padded, labelled set of reviews as tensors: ids (T, N), lengths (N,), labels (N,)."""
+
+    ids: torch.Tensor
+    lengths: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+def review_tensors(ids, lengths, labels) -> ReviewTensors:
+    """Padded ids (T, N), lengths (N,) and labels (N,) (NumPy or torch) as int64 tensors.
+
+    ``ReviewTensors(*corpus.batch())`` in one call: ``review_tensors(*corpus.batch())``.
+    """
+    out = ReviewTensors(*(torch.as_tensor(np.asarray(a), dtype=torch.int64)
+                          for a in (ids, lengths, labels)))  # fmt: skip
+    N = out.labels.shape[0]
+    if out.ids.ndim != 2 or out.ids.shape[1] != N or out.lengths.shape != (N,):
+        raise ValueError(
+            f"expected ids (T, N), lengths (N,), labels (N,), got {tuple(out.ids.shape)}, "
+            f"{tuple(out.lengths.shape)}, {tuple(out.labels.shape)}"
+        )
+    return out
+
+
+@torch.no_grad()
+def accuracy(model: ReviewClassifier, data: ReviewTensors, readout: str = "gather") -> float:
+    """Share of reviews whose highest logit is the true label (0..1)."""
+    model.eval()
+    logits = model(data.ids, data.lengths, readout=readout)
+    return float((logits.argmax(dim=1) == data.labels).double().mean())
+
+
+@dataclass
+class ClassifierResult:
+    """What :func:`train_classifier` measured.
+
+    Attributes:
+        name: "RNN", "LSTM" or "GRU".
+        n_parameters: torch's parameter count of the whole model.
+        train_loss: mean cross-entropy over each epoch's minibatches (epochs values).
+        test_accuracy: accuracy on the test set before training and after each epoch
+            (epochs + 1 values).
+        seconds: wall-clock time of the training loop (evaluation included).
+        model: the trained model.
+    """
+
+    name: str
+    n_parameters: int
+    train_loss: list[float]
+    test_accuracy: list[float]
+    seconds: float
+    model: ReviewClassifier
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.test_accuracy[-1]
+
+
+def train_classifier(
+    model: ReviewClassifier,
+    train: ReviewTensors,
+    test: ReviewTensors,
+    *,
+    epochs: int = 12,
+    lr: float = 2e-2,
+    batch_size: int = 64,
+    clip: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> ClassifierResult:
+    """Train a review classifier with Adam on the cross-entropy, clipping the gradient norm.
+
+    Each minibatch is cut to its own longest review (less padding to run over). The model
+    reads each review's last real state (``readout="gather"``).
+
+    Args:
+        model: a :class:`ReviewClassifier`, trained in place.
+        train, test: :class:`ReviewTensors`.
+        epochs: passes over the training reviews, each in a fresh random order.
+        lr: Adam's step size.
+        batch_size: reviews per update.
+        clip: maximum global gradient norm (``clip_grad_norm_``).
+        seed: seed of the shuffling.
+        progress: show a tqdm bar over the epochs.
+
+    Returns:
+        A :class:`ClassifierResult`.
+    """
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    shuffle = torch.Generator().manual_seed(seed)
+    result = ClassifierResult(model.name, count_parameters(model), [], [accuracy(model, test)],
+                              0.0, model)  # fmt: skip
+    start = time.perf_counter()
+    bar = _progress(range(epochs), enabled=progress, desc=f"{model.name} classifier, epochs")
+    for _ in bar:
+        model.train()
+        order = torch.randperm(len(train), generator=shuffle)
+        losses = []
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            lengths = train.lengths[idx]
+            ids = train.ids[: int(lengths.max()), idx]
+            loss = nn.functional.cross_entropy(model(ids, lengths), train.labels[idx])
+            optimiser.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimiser.step()
+            losses.append(loss.item())
+        result.train_loss.append(float(np.mean(losses)))
+        result.test_accuracy.append(accuracy(model, test))
+        bar.set_postfix(loss=f"{result.train_loss[-1]:.3f}",
+                        test_acc=f"{result.final_accuracy:.3f}")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def comparison_table(results: Sequence[ClassifierResult]) -> str:
+    """A plain-text table: model, parameters, training time and final test accuracy."""
+    lines = [f"{'model':<6} {'parameters':>10} {'training s':>10} {'test accuracy':>13}"]
+    for r in results:
+        lines.append(f"{r.name:<6} {r.n_parameters:>10,} {r.seconds:>10.1f} "
+                     f"{100 * r.final_accuracy:>12.1f}%")  # fmt: skip
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the exercise
+
+_CASES = [(6, 4, 3), (5, 1, 2), (7, 5, 4), (1, 3, 2), (9, 6, 1)]  # (T, B, H)
+
+
+def _exercise_cases(seed: int = 8) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Random padded batches: h (T, B, H) float64, lengths (B,) with 1 and T both present."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for T, B, H in _CASES:
+        lengths = rng.integers(1, T + 1, size=B)
+        lengths[0] = T  # the longest one: there h[-1] *is* right
+        if B > 1:
+            lengths[-1] = 1 if T > 1 else T
+        lengths = rng.permutation(lengths)
+        h = torch.as_tensor(rng.standard_normal((T, B, H)))
+        cases.append((h, torch.as_tensor(lengths, dtype=torch.int64)))
+    return cases
+
+
+def _as_numpy(out) -> np.ndarray | None:
+    if isinstance(out, torch.Tensor):
+        return out.detach().cpu().double().numpy()
+    try:
+        return np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_last_real_state(fn) -> bool:
+    """Check a student's ``last_real_state(h, lengths) -> (B, H)``.
+
+    Cases: 5 random padded batches, h a float64 tensor (T, B, H), lengths an int64
+    tensor (B,) that always contains T and (when B > 1) 1, shapes including B = 1, T = 1
+    and H = 1. The answer may be a tensor or a NumPy array. Prints one verdict line;
+    never raises because of the student's code.
+
+    Returns:
+        True if the result equals :func:`last_real_state` on every case.
+    """
+    title = getattr(fn, "__name__", "last_real_state")
+    if not callable(fn):
+        print(f"✗ not yet: expected your function itself, got {type(fn).__name__} "
+              "(pass the function without calling it)")  # fmt: skip
+        return False
+    hints = [
+        ("that is h[-1], the padded last step; sequence b ends at step lengths[b] - 1",
+         lambda h, n: h[-1]),
+        ("that is h[0], the first step; sequence b ends at step lengths[b] - 1",
+         lambda h, n: h[0]),
+        ("off by one: the last real step of a sequence of length L is L - 1",
+         lambda h, n: h[torch.clamp(n, max=h.shape[0] - 1), torch.arange(h.shape[1])]),
+    ]  # fmt: skip
+    for number, (h, lengths) in enumerate(_exercise_cases(), start=1):
+        T, B, H = h.shape
+        where = f"on case {number} (T={T}, B={B}, H={H}, lengths={lengths.tolist()})"
+        expected = last_real_state(h, lengths).numpy()
+        h_in, lengths_in = h.clone(), lengths.clone()
+        try:
+            out = fn(h_in, lengths_in)
+        except NotImplementedError:
+            print("✗ not yet: your function raised NotImplementedError — fill in the body")
+            return False
+        except Exception as err:  # the student's bug, reported in one line
+            text = (str(err).strip().splitlines() or [""])[0][:160]
+            advice = ""
+            if isinstance(err, IndexError):
+                advice = " — the last real step of a sequence of length L is at index L - 1"
+            print(f"✗ not yet: {where} your function raised {type(err).__name__}"
+                  f"{': ' + text if text else ''}{advice}")  # fmt: skip
+            return False
+        if out is None:
+            print("✗ not yet: your function returned None — fill in the body "
+                  "(and `return` the result)")  # fmt: skip
+            return False
+        if not (torch.equal(h_in, h) and torch.equal(lengths_in, lengths)):
+            print(f"✗ not yet: {where} your function changed h or lengths in place")
+            return False
+        got = _as_numpy(out)
+        if got is None:
+            print(f"✗ not yet: {where} returned a {type(out).__name__}, expected a tensor "
+                  f"of shape ({B}, {H})")  # fmt: skip
+            return False
+        if got.shape != expected.shape:
+            msg = f"returned shape {tuple(got.shape)}, expected (B, H) = {expected.shape}"
+            if got.shape == (B, B, H) and B > 1:
+                msg += (" — h[lengths - 1] picks B whole time steps; index the batch too: "
+                        "h[lengths - 1, torch.arange(B)]")  # fmt: skip
+            print(f"✗ not yet: {where} {msg}")
+            return False
+        if not np.allclose(got, expected, rtol=1e-12, atol=0.0):
+            bad = np.flatnonzero(~np.isclose(got, expected, rtol=1e-12, atol=0.0).all(axis=1))
+            b = int(bad[0])
+            msg = (f"row {b} (length {int(lengths[b])}) is not h[{int(lengths[b]) - 1}, {b}]")
+            for advice, alternative in hints:
+                if np.allclose(got, alternative(h, lengths).numpy(), rtol=1e-12, atol=0.0):
+                    msg += f" — {advice}"
+                    break
+            print(f"✗ not yet: {where} {msg}")
+            return False
+    print(f"✓ {title} matches the library on {len(_CASES)} random padded batches")
+    return True
+
+
+def show_solution(fn_or_name) -> None:
+    """Show the library's reference code for an exercise of notebook 08.
+
+    Args:
+        fn_or_name: "last_real_state" (or the student's function of that name); any
+            other name is passed on to :func:`rnn_helpers.checks.show_solution`.
+    """
+    name = fn_or_name if isinstance(fn_or_name, str) else getattr(fn_or_name, "__name__", None)
+    if name != "last_real_state":
+        from rnn_helpers.checks import show_solution as show_scratch_solution
+
+        return show_scratch_solution(fn_or_name)
+    source = inspect.getsource(last_real_state)
+    heading = "Reference solution: `last_real_state` (from `rnn_helpers/practice.py`)"
+    shell = None
+    if "IPython" in sys.modules:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    if shell is None:
+        print(heading.replace("`", ""))
+        print(source)
+        return None
+    from IPython.display import Code, Markdown, display
+
+    display(Markdown(heading))
+    display(Code(source, language="python"))
+    return None
+
