@@ -1,0 +1,197 @@
+"""rnn_helpers.dynamics and rnn_helpers.long_range: Jacobian products, spectral radius,
+the cliff, clipping geometry, the exploding run and the adding problem (notebook 04)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from rnn_helpers import dynamics as dyn
+from rnn_helpers.long_range import (
+    CONSTANT_GUESS_MSE,
+    adding_data,
+    input_gradient_norms,
+    train_adding,
+)
+from rnn_helpers.scratch import rnn_forward
+from rnn_helpers.training import init_model
+
+# --------------------------------------------------------------------------- spectral radius
+
+
+def test_spectral_radius_of_a_diagonal_and_a_rotation():
+    assert dyn.spectral_radius(np.diag([0.3, -0.9, 0.5])) == pytest.approx(0.9)
+    c, s = math.cos(0.7), math.sin(0.7)
+    assert dyn.spectral_radius(1.2 * np.array([[c, -s], [s, c]])) == pytest.approx(1.2)
+
+
+@pytest.mark.parametrize("radius", [0.5, 1.0, 1.37])
+def test_rescaling_sets_the_radius_and_keeps_the_shape(radius):
+    W = np.random.default_rng(0).standard_normal((6, 6))
+    W2 = dyn.with_spectral_radius(W, radius)
+    assert dyn.spectral_radius(W2) == pytest.approx(radius)
+    ratio = W2 / W
+    np.testing.assert_allclose(ratio, ratio[0, 0])  # one factor for every entry
+    assert dyn.spectral_radius(dyn.random_recurrent_weights(20, radius, seed=3)) == \
+        pytest.approx(radius)
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="W_hh"):
+        dyn.spectral_radius(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="radius"):
+        dyn.with_spectral_radius(np.eye(2), -1.0)
+    with pytest.raises(ValueError, match="nilpotent"):
+        dyn.with_spectral_radius(np.array([[0.0, 1.0], [0.0, 0.0]]), 1.0)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        dyn.gradient_norm_vs_distance(np.eye(3), "softsign", 5)
+    with pytest.raises(ValueError, match="steps"):
+        dyn.gradient_norm_vs_distance(np.eye(3), "tanh", 0)
+
+
+def test_activation_derivative_maxima_tanh_1_and_sigmoid_quarter():
+    a = np.linspace(-6, 6, 1201)
+    tanh_d = dyn.activation_derivative(a, "tanh")
+    sig_d = dyn.activation_derivative(a, "sigmoid")
+    assert tanh_d.max() == pytest.approx(1.0) and a[np.argmax(tanh_d)] == pytest.approx(0.0)
+    assert sig_d.max() == pytest.approx(0.25)
+    assert (tanh_d <= 1.0).all() and (sig_d <= 0.25).all()
+    np.testing.assert_allclose(dyn.activation_derivative(a, "linear"), 1.0)
+
+
+# --------------------------------------------------------------------------- Jacobian products
+
+
+def test_linear_jacobian_products_are_matrix_powers():
+    W = dyn.random_recurrent_weights(5, 0.9, seed=1)
+    norms = dyn.jacobian_product_norms(np.ones((8, 5)), W)
+    for d in range(9):
+        assert norms[d] == pytest.approx(np.linalg.norm(np.linalg.matrix_power(W, d), 2))
+
+
+def test_tanh_jacobian_products_match_torch_autograd():
+    H, T = 4, 6
+    rng = np.random.default_rng(2)
+    params = {"W_xh": rng.standard_normal((H, 1)), "W_hh": 0.8 * rng.standard_normal((H, H)),
+              "b_h": 0.1 * rng.standard_normal(H)}
+    x = rng.standard_normal((T, 1, 1))
+    h, _ = rnn_forward(x, np.zeros((1, H)), params)
+    ours = dyn.jacobian_product_norms(1.0 - h[:, 0] ** 2, params["W_hh"])
+
+    W_xh, W_hh, b = (torch.tensor(params[k]) for k in ("W_xh", "W_hh", "b_h"))
+    xt = torch.tensor(x[:, 0])
+    states = [torch.zeros(H, dtype=torch.float64)] + [torch.tensor(h[t, 0]) for t in range(T)]
+
+    def run_from(t, h_t):  # h_{t} (states[t + 1] is h_t) -> h_{T-1}
+        for s in range(t + 1, T):
+            h_t = torch.tanh(W_xh @ xt[s] + W_hh @ h_t + b)
+        return h_t
+
+    for d in range(T):  # ∂h_{T-1}/∂h_{T-1-d}
+        t = T - 1 - d
+        J = torch.autograd.functional.jacobian(lambda v, t=t: run_from(t, v), states[t + 1])
+        assert ours[d] == pytest.approx(torch.linalg.matrix_norm(J, 2).item(), rel=1e-9)
+
+
+def test_log_slope_recovers_a_geometric_rate():
+    norms = 3.0 * 0.8 ** np.arange(40)
+    assert 10 ** dyn.log_slope(norms) == pytest.approx(0.8)
+    with pytest.raises(ValueError):
+        dyn.log_slope(np.zeros(10))
+
+
+@pytest.mark.parametrize("radius", [0.6, 0.9, 1.1, 1.4])
+def test_slope_sign_follows_the_spectral_radius(radius):
+    W = dyn.random_recurrent_weights(32, radius, seed=0)
+    linear = dyn.gradient_norm_vs_distance(W, "linear", 60)
+    assert np.sign(dyn.log_slope(linear)) == np.sign(math.log(radius))
+    assert 10 ** dyn.log_slope(linear) == pytest.approx(radius, rel=0.05)
+    tanh = dyn.gradient_norm_vs_distance(W, "tanh", 60)
+    if radius < 1:
+        assert dyn.log_slope(tanh) < dyn.log_slope(linear) < 0
+
+
+# --------------------------------------------------------------------------- the cliff
+
+
+def test_cliff_gradient_matches_finite_differences():
+    w = np.array([0.5, 1.5, 1.93, 2.2, 3.0])
+    _, g = dyn.cliff_loss_and_grad(w)
+    eps = 1e-7
+    num = (dyn.cliff_loss_and_grad(w + eps)[0] - dyn.cliff_loss_and_grad(w - eps)[0]) / (2 * eps)
+    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-8)
+
+
+def test_the_cliff_is_a_wall_and_clipping_keeps_descent_local():
+    w = np.linspace(1.0, 3.0, 2001)
+    _, g = dyn.cliff_loss_and_grad(w)
+    assert np.abs(g).max() > 100 * np.median(np.abs(g))
+    plain = dyn.descend_cliff(2.5, 0.5, 40)
+    clipped = dyn.descend_cliff(2.5, 0.5, 40, clip=0.08)
+    assert plain.biggest_jump[1] > 50          # one step flings the weight away
+    assert plain.loss[-1] > 0.05               # ... onto a plateau, progress lost
+    assert np.abs(clipped.steps).max() <= 0.5 * 0.08 + 1e-12
+    assert clipped.loss[-10:].max() < 0.01     # the clipped run stays in the valley
+
+
+def test_clip_geometry_value_turns_norm_keeps_direction():
+    g = np.array([3.0, 1.0])
+    v = dyn.clip_vector(g, 0.5, "value")
+    n = dyn.clip_vector(g, 0.5, "norm")
+    np.testing.assert_allclose(v, [0.5, 0.5])
+    assert np.linalg.norm(n) == pytest.approx(0.5)
+    assert dyn.turn_angle(g, n) == pytest.approx(0.0, abs=1e-6)
+    assert dyn.turn_angle(g, v) == pytest.approx(45 - math.degrees(math.atan(1 / 3)))
+    with pytest.raises(ValueError, match="mode"):
+        dyn.clip_vector(g, 1.0, "both")
+
+
+def test_exploding_run_diverges_without_clipping_and_trains_with_it():
+    _, plain = dyn.exploding_run(None)
+    assert plain.diverged and plain.diverged_at_step < 50
+    _, clipped = dyn.exploding_run(("norm", 1.0))
+    assert not clipped.diverged and clipped.val_loss[-1] < 0.1 < dyn.zero_guess_mse()
+    with pytest.raises(ValueError, match="unknown"):
+        dyn.exploding_run(None, radious=2)
+
+
+def test_single_blas_thread_is_reentrant_and_harmless():
+    a = np.random.default_rng(0).standard_normal((50, 50))
+    with dyn.single_blas_thread(), dyn.single_blas_thread():
+        b = a @ a
+    np.testing.assert_allclose(b, a @ a)
+
+
+# --------------------------------------------------------------------------- adding problem
+
+
+def test_input_gradients_match_finite_differences():
+    x, y, _, _ = adding_data(6, n_train=3, n_val=1)
+    params = init_model(2, 4, 1, seed=1)
+    ours = input_gradient_norms(params, x, y)
+
+    def loss_n(xx, n):
+        h, _ = rnn_forward(xx, None, {k: params[k] for k in ("W_xh", "W_hh", "b_h")})
+        return float(((h[-1, n] @ params["W_hy"].T + params["b_y"] - y[n]) ** 2).sum())
+
+    eps = 1e-6
+    expected = np.zeros(6)
+    for n in range(3):
+        for t in range(6):
+            grad = np.zeros(2)
+            for d in range(2):
+                xp, xm = x.copy(), x.copy()
+                xp[t, n, d] += eps
+                xm[t, n, d] -= eps
+                grad[d] = (loss_n(xp, n) - loss_n(xm, n)) / (2 * eps)
+            expected[t] += np.linalg.norm(grad) / 3
+    np.testing.assert_allclose(ours, expected, rtol=1e-5)
+
+
+def test_plain_rnn_learns_the_adding_problem_at_T10_and_not_at_T60():
+    _, short = train_adding(10, steps=300, progress=False)
+    _, long = train_adding(60, steps=300, progress=False)
+    assert short.val_loss[-1] < 0.06
+    assert long.val_loss[-1] > 0.14
+    assert abs(long.val_loss[-1] - CONSTANT_GUESS_MSE) < 0.03
