@@ -224,6 +224,7 @@ def test_every_slider_value_redraws_in_place_with_matching_artists():
             assert labels == [format_error(view.errors[k][n]) for n in PARAM_KEYS]
             assert view.message.text == describe_truncation(T, k, view.errors[k])[0]
             assert view.message.text.startswith(f"k = {k}")
+            assert view.k_text.get_text().startswith(f"k = {k}")
             pictures.add(view.figure.widget.value)
         assert view.figure.renders == renders + len(values)
         assert len(pictures) == T + 1, "each of the T + 1 positions draws its own picture"
@@ -232,12 +233,14 @@ def test_every_slider_value_redraws_in_place_with_matching_artists():
 
 def test_full_and_k_T_minus_1_show_an_exact_gradient_without_bars():
     view = TruncationExplorer(T=10, k=FULL)
+    assert view.k_text.get_text() == "k = full"
     for k in (FULL, 9):
         view.slider.value = k
         assert [t.get_text() for t in view.bar_labels] == ["exact"] * 3
         assert all(bar.get_height() == 0.0 for bar in view.bars)
         assert "exactly the full gradient" in view.message.text
         assert 'color:#009E73' in view.message.widget.value  # the "good" colour
+    assert view.k_text.get_text() == "k = 9 (≥ T−1)"
     assert not view.chain.cut_line.get_visible()
     view.slider.value = 0
     assert view.chain.cut_line.get_visible()
