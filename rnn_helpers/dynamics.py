@@ -364,8 +364,10 @@ def clip_vector(g, threshold: float, mode: str) -> np.ndarray:
 def turn_angle(u, v) -> float:
     """The angle between vectors u and v in degrees (0 = same direction)."""
     u, v = np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)
-    cos = float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
-    return math.degrees(math.acos(min(1.0, max(-1.0, cos))))
+    a, b = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    # 2·atan2(|a − b|, |a + b|) is the angle between unit vectors a and b, and unlike
+    # acos(a·b) it stays accurate near 0° (where parallel vectors must give exactly ~0).
+    return math.degrees(2.0 * math.atan2(np.linalg.norm(a - b), np.linalg.norm(a + b)))
 
 
 # --------------------------------------------------------------------------- exploding run

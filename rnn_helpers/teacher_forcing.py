@@ -1,0 +1,505 @@
+"""Teacher forcing, free running and scheduled sampling for a next-value RNN (notebook 05).
+
+The model reads a series one value at a time and predicts the next one:
+
+    h_t   = tanh(u_t W_xh^T + h_{t-1} W_hh^T + b_h),   h_{-1} = 0
+    ŷ_t   = h_t W_hy^T + b_y                            (a guess of s_{t+1})
+    loss  = mean over t, sequences of (ŷ_t − s_{t+1})²
+
+What the model reads at step t, u_t, is the choice this module is about:
+
+- **teacher forcing**: always the true value, u_t = s_t;
+- **free running**: its own previous guess, u_t = ŷ_{t-1} (after a few true "warm-up" values);
+- **scheduled sampling** with teacher forcing ratio r: the true value with probability r,
+  else its own guess, drawn independently per step and sequence.
+
+At prediction time ("closed loop") the truth is unknown, so the model always reads its own
+guesses: a teacher-forced model then sees inputs it never saw in training (exposure bias).
+
+Gradients flow *through* the fed-back guesses (u_t = ŷ_{t-1} depends on the weights, and
+on h_{t-1}), so free-running training optimises exactly the closed-loop error it is judged
+on. :func:`sequence_loss_and_grads` is checked against finite differences and torch autograd
+in tests/test_teacher_forcing.py.
+
+Shapes are time-major as everywhere in the course: inputs and targets (T, B, 1), states
+(B, H). Parameters are the dict of :func:`rnn_helpers.training.init_model`
+(W_xh (H, 1), W_hh (H, H), b_h (H,), W_hy (1, H), b_y (1,)).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from rnn_helpers.data import noisy_sine, sine_windows, split_series
+from rnn_helpers.dynamics import single_blas_thread
+from rnn_helpers.scratch import clip_by_norm
+from rnn_helpers.training import adam_init, adam_update, init_model
+
+__all__ = [
+    "SETUP",
+    "SineTask",
+    "sine_task",
+    "next_value_sequences",
+    "feedback_mask",
+    "rollout",
+    "rollout_backward",
+    "sequence_loss_and_grads",
+    "TFHistory",
+    "train_next_value",
+    "teacher_forced_predict",
+    "closed_loop_predict",
+    "closed_loop_errors",
+    "one_step_error",
+    "RatioResult",
+    "ratio_result",
+    "RATIOS",
+    "check_closed_loop_predict",
+]
+
+KEYS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+# The set-up of notebook 05 (every entry can be overridden by keyword).
+SETUP = {
+    "length": 40,        # T: steps per training sequence
+    "warmup": 10,        # the first steps always read the truth (the model needs a start)
+    "hidden_size": 32,
+    "steps": 300,        # Adam updates
+    "batch_size": 32,
+    "lr": 1e-2,
+    "clip": 1.0,         # gradient norm clipping
+    "seed": 0,
+    "n_points": 1200,    # noisy sine: 0.1 time units per sample, noise std 0.1
+    "noise": 0.1,
+    "val_fraction": 0.25,
+}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- data
+
+
+def next_value_sequences(series, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every window of ``length + 1`` values as (inputs s_0 … s_{T-1}, targets s_1 … s_T).
+
+    Returns:
+        x, y: float64 arrays (T, N, 1), y[t] = the value after x[t].
+    """
+    x, y_last = sine_windows(series, length)
+    full = np.concatenate([x, y_last[None]], axis=0)  # (T + 1, N, 1)
+    return full[:-1], full[1:]
+
+
+@dataclass
+class SineTask:
+    """The noisy sine split by time, cut into next-value sequences.
+
+    Attributes:
+        x_train, y_train: (T, N, 1) training inputs and next values.
+        val: the validation part of the noisy series (what a model may read).
+        val_clean: the same stretch without noise (what it should predict).
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    val: np.ndarray
+    val_clean: np.ndarray
+
+
+def sine_task(**overrides) -> SineTask:
+    """The data of :data:`SETUP`: a noisy sine of ``n_points`` values, the last quarter
+    kept for validation."""
+    cfg = _config(overrides)
+    series = noisy_sine(cfg["n_points"], noise=cfg["noise"], seed=cfg["seed"])
+    clean = noisy_sine(cfg["n_points"], noise=0.0)
+    train, val = split_series(series, cfg["val_fraction"])
+    x, y = next_value_sequences(train, cfg["length"])
+    return SineTask(x, y, val, clean[len(train):])
+
+
+def _config(overrides: dict) -> dict:
+    unknown = set(overrides) - set(SETUP)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)}; expected some of {list(SETUP)}")
+    return {**SETUP, **overrides}
+
+
+def feedback_mask(length: int, batch: int, ratio: float, warmup: int, rng) -> np.ndarray:
+    """Where the model reads its own guess: (T, B, 1) booleans, True = own guess.
+
+    The first ``warmup`` steps (at least 1: there is no guess before step 0) read the truth;
+    after them each (step, sequence) reads the truth with probability ``ratio``.
+    """
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"ratio: expected a teacher forcing ratio in [0, 1], got {ratio!r}")
+    if warmup < 1:
+        raise ValueError(f"warmup: expected an integer >= 1, got {warmup!r}")
+    own = rng.random((length, batch, 1)) >= ratio
+    own[:warmup] = False
+    return own
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def rollout(params: dict, x: np.ndarray, feed_own: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Run the model over x, reading its own previous guess wherever ``feed_own`` is True.
+
+    Args:
+        params: W_xh (H, 1), W_hh (H, H), b_h (H,), W_hy (1, H), b_y (1,).
+        x: true inputs (T, B, 1).
+        feed_own: (T, B, 1) booleans (see :func:`feedback_mask`); feed_own[0] must be False.
+
+    Returns:
+        y_hat: the guesses ŷ_0 … ŷ_{T-1}, (T, B, 1); cache for :func:`rollout_backward`.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    feed_own = np.asarray(feed_own, dtype=bool)
+    if x.ndim != 3 or x.shape[2] != 1:
+        raise ValueError(f"x: expected shape (T, B, 1), got {x.shape}")
+    if feed_own.shape != x.shape:
+        raise ValueError(f"feed_own: expected shape {x.shape} like x, got {feed_own.shape}")
+    if feed_own[0].any():
+        raise ValueError("feed_own[0] must be False: there is no guess before the first step")
+    W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in KEYS)
+    T, B, _ = x.shape
+    H = W_hh.shape[0]
+    h = np.zeros((T + 1, B, H))  # h[t + 1] is h_t; h[0] is h_{-1} = 0
+    u = np.empty_like(x)
+    y_hat = np.empty((T, B, 1))
+    W_xh_row, W_hh_T, W_hy_T = W_xh[:, 0], W_hh.T, W_hy.T
+    for t in range(T):
+        u[t] = np.where(feed_own[t], y_hat[t - 1], x[t]) if t else x[t]
+        a = np.dot(h[t], W_hh_T)
+        a += u[t] * W_xh_row  # D = 1: the input term is an outer product
+        a += b_h
+        np.tanh(a, out=h[t + 1])
+        np.dot(h[t + 1], W_hy_T, out=y_hat[t])
+        y_hat[t] += b_y
+    return y_hat, {"h": h, "u": u, "feed_own": feed_own, "params": params}
+
+
+def rollout_backward(dy_hat: np.ndarray, cache: dict) -> dict:
+    """Backpropagation through time for :func:`rollout`, through the fed-back guesses too.
+
+    Where step t + 1 read the guess ŷ_t, the gradient at ŷ_t collects, besides its own
+    loss term, what flows back from u_{t+1}: dŷ_t += (da_{t+1} W_xh) at those entries.
+
+    Args:
+        dy_hat: ∂L/∂ŷ_t for every step, (T, B, 1).
+        cache: from :func:`rollout`.
+
+    Returns:
+        dict of gradients with the keys and shapes of params.
+    """
+    h, u, feed_own, p = cache["h"], cache["u"], cache["feed_own"], cache["params"]
+    W_xh, W_hh, _, W_hy, _ = (p[k] for k in KEYS)
+    T, B, _ = u.shape
+    H = W_hh.shape[0]
+    grads = {}
+    dy_all = np.array(dy_hat, dtype=np.float64)  # gets the feedback terms added
+    da = 1.0 - h[1:] ** 2  # tanh'(a_t) for every step at once; becomes dL/da_t below
+    fed = feed_own[1:].any(axis=(1, 2))  # fed[t]: did step t + 1 read any guess?
+    W_hy_row = W_hy[0]
+    dh = np.empty((B, H))
+    for t in range(T - 1, -1, -1):
+        if t + 1 < T:
+            # ŷ_t was read at step t + 1 where feed_own[t + 1]: its gradient flows back here.
+            if fed[t]:
+                dy_all[t] += feed_own[t + 1] * np.dot(da[t + 1], W_xh)
+            np.dot(da[t + 1], W_hh, out=dh)
+            dh += dy_all[t] * W_hy_row  # O = 1: an outer product
+        else:
+            np.multiply(dy_all[t], W_hy_row, out=dh)
+        da[t] *= dh
+    da2 = da.reshape(T * B, H)
+    grads["W_hy"] = dy_all.reshape(T * B, 1).T @ h[1:].reshape(T * B, H)
+    grads["b_y"] = dy_all.sum(axis=(0, 1))
+    grads["W_xh"] = da2.T @ u.reshape(T * B, 1)
+    grads["W_hh"] = da2.T @ h[:-1].reshape(T * B, H)
+    grads["b_h"] = da2.sum(axis=0)
+    return grads
+
+
+def sequence_loss_and_grads(params: dict, x, y, feed_own) -> tuple[float, dict]:
+    """MSE of the guesses against the next values, and its gradient (through feedback).
+
+    Args:
+        params: the model; x, y: (T, B, 1) inputs and next values; feed_own: (T, B, 1).
+
+    Returns:
+        (loss, grads): loss = mean((ŷ − y)²) over all T·B entries.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_hat, cache = rollout(params, x, feed_own)
+        if y.shape != y_hat.shape:
+            raise ValueError(f"y: expected shape {y_hat.shape} like x, got {y.shape}")
+        diff = y_hat - y
+        loss = float(np.mean(diff**2))
+        return loss, rollout_backward(2.0 * diff / diff.size, cache)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class TFHistory:
+    """What happened in :func:`train_next_value`.
+
+    Attributes:
+        ratio: the teacher forcing ratio used.
+        train_loss: per step, the batch MSE (with the inputs that step read).
+        diverged_at_step: None, or the step whose loss or gradient went non-finite.
+        steps: updates applied; seconds: wall-clock time.
+    """
+
+    ratio: float
+    train_loss: list[float] = field(default_factory=list)
+    diverged_at_step: int | None = None
+    steps: int = 0
+    seconds: float = 0.0
+
+
+def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | None = None,
+                     **overrides) -> tuple[dict, TFHistory]:
+    """Train the next-value model with teacher forcing ratio ``ratio`` (1 = teacher forcing,
+    0 = free running after the warm-up, in between = scheduled sampling).
+
+    Settings: :data:`SETUP` (Adam lr 1e-2, 300 steps of 32 random training sequences of
+    40 steps, gradient norm clipped at 1, H = 32), any of them overridable by keyword.
+    Deterministic given ``seed``: the same seed draws the same batches whatever the ratio.
+
+    Returns:
+        (params, history).
+    """
+    cfg = _config(overrides)
+    ratio = float(ratio)
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"ratio: expected a teacher forcing ratio in [0, 1], got {ratio!r}")
+    task = task or sine_task(**{k: cfg[k] for k in ("length", "seed", "n_points", "noise",
+                                                    "val_fraction")})
+    params = init_model(1, cfg["hidden_size"], 1, seed=cfg["seed"])
+    state = adam_init(params)
+    batches = np.random.default_rng(cfg["seed"])
+    coins = np.random.default_rng(cfg["seed"] + 1)
+    history = TFHistory(ratio)
+    n = task.x_train.shape[1]
+    start = time.perf_counter()
+    bar = tqdm(total=cfg["steps"], desc=f"ratio {ratio:.2f}", disable=not progress, leave=True)
+    with single_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+        for step in range(cfg["steps"]):
+            idx = batches.integers(0, n, cfg["batch_size"])
+            x, y = task.x_train[:, idx], task.y_train[:, idx]
+            own = feedback_mask(cfg["length"], cfg["batch_size"], ratio, cfg["warmup"], coins)
+            loss, grads = sequence_loss_and_grads(params, x, y, own)
+            history.train_loss.append(loss)
+            grads, norm = clip_by_norm(grads, cfg["clip"])
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                history.diverged_at_step = step
+                break
+            params, state = adam_update(params, grads, state, cfg["lr"])
+            history.steps += 1
+            bar.update(1)
+    bar.close()
+    history.seconds = time.perf_counter() - start
+    return params, history
+
+
+# --------------------------------------------------------------------------- prediction
+
+
+def teacher_forced_predict(params: dict, x) -> np.ndarray:
+    """One-step guesses ŷ_t reading the true x_t at every step: (T, B, 1)."""
+    x = np.asarray(x, dtype=np.float64)
+    return rollout(params, x, np.zeros(x.shape, dtype=bool))[0]
+
+
+def closed_loop_predict(params: dict, context, horizon: int) -> np.ndarray:
+    """Read ``context`` (K, B, 1), then predict ``horizon`` values feeding each guess back in.
+
+    The first prediction is the guess made after the last context value (of the value
+    after it); every later one reads the previous prediction as its input.
+
+    Returns:
+        predictions: (horizon, B, 1).
+    """
+    context = np.asarray(context, dtype=np.float64)
+    if context.ndim != 3 or context.shape[2] != 1 or 0 in context.shape:
+        raise ValueError(f"context: expected shape (K, B, 1) with K, B >= 1, got {context.shape}")
+    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise ValueError(f"horizon: expected an integer >= 1, got {horizon!r}")
+    K, B, _ = context.shape
+    # Context, then horizon - 1 placeholder steps that will read the fed-back guesses.
+    x = np.concatenate([context, np.zeros((horizon - 1, B, 1))], axis=0)
+    own = np.zeros(x.shape, dtype=bool)
+    own[K:] = True
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_hat, _ = rollout(params, x, own)
+    return y_hat[K - 1:]
+
+
+def closed_loop_errors(params: dict, task: SineTask | None = None, *, context: int = 10,
+                       horizon: int = 30, stride: int = 5) -> np.ndarray:
+    """RMSE of closed-loop predictions against the clean sine, per horizon step 1 … horizon.
+
+    Starts every ``stride`` samples of the validation part: read ``context`` noisy values,
+    then predict ``horizon`` values; compare with the noise-free sine there.
+
+    Returns:
+        rmse: (horizon,), rmse[k - 1] for the k-th predicted value.
+    """
+    task = task or sine_task()
+    starts = np.arange(0, len(task.val) - context - horizon + 1, stride)
+    ctx = np.stack([task.val[s:s + context] for s in starts], axis=1)[:, :, None]
+    truth = np.stack([task.val_clean[s + context:s + context + horizon] for s in starts],
+                     axis=1)[:, :, None]
+    with single_blas_thread():
+        pred = closed_loop_predict(params, ctx, horizon)
+    return np.sqrt(np.mean((pred - truth) ** 2, axis=(1, 2)))
+
+
+def one_step_error(params: dict, task: SineTask | None = None, *, warmup: int = 10,
+                   length: int = 40) -> float:
+    """RMSE of teacher-forced one-step guesses on the validation part, against the clean sine.
+
+    Every window of ``length`` noisy values is read with the truth as input; the guesses
+    after the first ``warmup`` steps are compared with the noise-free next values.
+    """
+    task = task or sine_task()
+    x, _ = next_value_sequences(task.val, length)
+    _, y_clean = next_value_sequences(task.val_clean, length)
+    with single_blas_thread():
+        y_hat = teacher_forced_predict(params, x)
+    return float(np.sqrt(np.mean((y_hat[warmup:] - y_clean[warmup:]) ** 2)))
+
+
+# The ratios of notebook 05's comparison table: teacher forcing … free running.
+RATIOS = (1.0, 0.75, 0.5, 0.25, 0.0)
+
+
+@dataclass
+class RatioResult:
+    """One trained model and how it predicts.
+
+    Attributes:
+        ratio: teacher forcing ratio used in training.
+        params, history: from :func:`train_next_value`.
+        closed_loop: (30,) RMSE per horizon step (:func:`closed_loop_errors`).
+        one_step: teacher-forced one-step RMSE (:func:`one_step_error`).
+    """
+
+    ratio: float
+    params: dict
+    history: TFHistory
+    closed_loop: np.ndarray
+    one_step: float
+
+    @property
+    def diverged(self) -> bool:
+        return self.history.diverged_at_step is not None
+
+    @property
+    def mean_closed_loop(self) -> float:
+        """The closed-loop RMSE averaged over the 30 horizon steps."""
+        return float(np.mean(self.closed_loop))
+
+
+_RESULTS: dict[float, RatioResult] = {}
+
+
+def ratio_result(ratio: float, *, progress: bool = True) -> RatioResult:
+    """Train with teacher forcing ratio ``ratio`` (:data:`SETUP`) and evaluate; cached.
+
+    The cache is per ratio (rounded to 4 decimals) for the session, so the notebook's table
+    and the slider share runs and a second call is instant.
+    """
+    key = round(float(ratio), 4)
+    if key not in _RESULTS:
+        task = sine_task()
+        params, history = train_next_value(key, progress=progress, task=task)
+        _RESULTS[key] = RatioResult(key, params, history, closed_loop_errors(params, task),
+                                    one_step_error(params, task))
+    return _RESULTS[key]
+
+
+# --------------------------------------------------------------------------- exercise checker
+
+
+def _check_cases(seed: int = 11):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for K, B, H, horizon in [(5, 3, 4, 6), (1, 1, 2, 3), (8, 2, 5, 1), (3, 4, 3, 10)]:
+        p = init_model(1, H, 1, seed=int(rng.integers(1000)))
+        p = {k: 0.8 * rng.standard_normal(v.shape) for k, v in p.items()}
+        cases.append((p, rng.standard_normal((K, B, 1)), horizon, f"K={K}, B={B}, H={H}, "
+                      f"horizon={horizon}"))
+    return cases
+
+
+def check_closed_loop_predict(fn) -> bool:
+    """Check a student's ``generate(params, context, horizon) -> predictions (horizon, B, 1)``.
+
+    Compares with :func:`closed_loop_predict` on 4 random cases (rtol 1e-7), prints one
+    verdict line (with a hint for the usual mistakes) and returns True or False. Never
+    raises because of the student's code.
+    """
+    if not callable(fn):
+        print(f"✗ not yet: expected your function itself, got {type(fn).__name__}")
+        return False
+    for number, (params, ctx, horizon, label) in enumerate(_check_cases(), start=1):
+        expected = closed_loop_predict(params, ctx, horizon)
+        where = f"on case {number} ({label})"
+        p_copy = {k: v.copy() for k, v in params.items()}
+        c_copy = ctx.copy()
+        try:
+            got = fn(p_copy, c_copy, horizon)
+        except Exception as err:  # the student's bug, in one line
+            text = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+            print(f"✗ not yet: {where} your function raised {type(err).__name__}"
+                  + (f": {text}" if text else ""))
+            return False
+        if got is None:
+            print("✗ not yet: your function returned None — fill in the body "
+                  "(and `return` the predictions)")
+            return False
+        if not np.array_equal(c_copy, ctx) or any(not np.array_equal(p_copy[k], params[k])
+                                                  for k in params):
+            print(f"✗ not yet: {where} your function changed its inputs in place")
+            return False
+        try:
+            arr = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            print(f"✗ not yet: {where} returned a {type(got).__name__}, expected an array")
+            return False
+        if arr.shape != expected.shape:
+            print(f"✗ not yet: {where} returned shape {arr.shape}, expected {expected.shape} "
+                  "(horizon, B, 1)")
+            return False
+        if not np.allclose(arr, expected, rtol=1e-7, atol=1e-12):
+            hint = _hint(arr, params, ctx, horizon)
+            t = int(np.argmax(np.abs(arr - expected).max(axis=(1, 2))))
+            print(f"✗ not yet: {where} prediction {t + 1} is off "
+                  f"(got {arr[t, 0, 0]:.6g}, expected {expected[t, 0, 0]:.6g})"
+                  + (f" — {hint}" if hint else ""))
+            return False
+    print("✓ your closed-loop generate matches the library on 4 random cases")
+    return True
+
+
+def _hint(arr, params, ctx, horizon) -> str:
+    """Recognise two usual mistakes by recomputing them."""
+    K = ctx.shape[0]
+    both = closed_loop_predict(params, ctx, horizon + 1)
+    if np.allclose(arr, both[1:], rtol=1e-7, atol=1e-12):
+        return ("it looks like the first guess (made after the last context value) is "
+                "missing: it is prediction 1")
+    if K > 1:
+        # Restarting from h = 0 after the context and reading only the last value.
+        alt = closed_loop_predict(params, ctx[-1:], horizon)
+        if np.allclose(arr, alt, rtol=1e-7, atol=1e-12):
+            return "the hidden state must carry on from the context, not start again at zero"
+    return ""

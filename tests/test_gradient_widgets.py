@@ -1,0 +1,130 @@
+"""Notebook 04's views driven headlessly: "spectral radius" and "clip threshold" (+ "clipping")."""
+
+import math
+
+import numpy as np
+import pytest
+
+import rnn_helpers.widgets.gradients as gw
+from rnn_helpers.dynamics import zero_guess_mse
+
+# --------------------------------------------------------------------------- spectral radius
+
+
+def test_spectral_radius_slider_is_labelled_and_spans_half_to_one_and_a_half():
+    view = gw.SpectralRadiusView()
+    assert view.slider.description == "spectral radius"
+    assert (view.slider.min, view.slider.max) == (0.5, 1.5)
+    assert view.slider.continuous_update  # analytic: redraws while dragging
+
+
+def test_every_radius_redraws_the_computed_curves_in_place():
+    view = gw.SpectralRadiusView()
+    renders, pictures = view.figure.renders, {view.figure.widget.value}
+    values = [view.slider.min, 0.8, 1.0, 1.25, view.slider.max]
+    for r in values:
+        view.slider.value = r
+        linear, tanh = gw.spectral_radius_curves(r)
+        lo, hi = gw.Y_RANGE[0] / 10, gw.Y_RANGE[1] * 10
+        np.testing.assert_allclose(view.linear_line.get_ydata(), np.clip(linear, lo, hi))
+        np.testing.assert_allclose(view.tanh_line.get_ydata(), np.clip(tanh, lo, hi))
+        assert f"spectral radius {r:.2f}" in view.message.text
+        assert f"{r:.2f}" in view.ax.get_title()
+        pictures.add(view.figure.widget.value)
+    assert view.figure.renders == renders + len(values)
+    assert len(pictures) == len(values) + 1
+    assert len(view.figure.fig.axes) == 1
+
+
+@pytest.mark.parametrize(("radius", "word"), [(0.5, "vanishes"), (1.0, "neither"),
+                                              (1.5, "explodes")])
+def test_message_names_the_regime(radius, word):
+    view = gw.SpectralRadiusView(radius)
+    assert word in view.message.text
+
+
+def test_linear_curve_is_exactly_r_to_the_d_times_the_radius_one_curve():
+    one, _ = gw.spectral_radius_curves(1.0)
+    lin, _ = gw.spectral_radius_curves(0.7)
+    np.testing.assert_allclose(lin, one * 0.7 ** np.arange(one.size))
+
+
+def test_bad_radius_is_refused():
+    with pytest.raises(ValueError, match="radius"):
+        gw.spectral_radius_curves(0.0)
+
+
+# --------------------------------------------------------------------------- clipping
+
+
+@pytest.fixture
+def counted_runs(monkeypatch):
+    """Count the training runs the view starts (cache cleared for the test)."""
+    calls = []
+    real = gw.exploding_run
+
+    def counting(clip, **kwargs):
+        calls.append(clip)
+        return real(clip, **kwargs)
+
+    monkeypatch.setattr(gw, "exploding_run", counting)
+    monkeypatch.setattr(gw, "_RUNS", {})
+    return calls
+
+
+def test_clip_widgets_are_labelled_and_train_on_release(counted_runs):
+    view = gw.ClipView(progress=False)
+    assert view.slider.description == "clip threshold"
+    assert view.toggle.description == "clipping"
+    assert list(view.toggle.options) == ["norm", "value"]
+    assert view.slider.continuous_update is False
+    values = [v for _, v in gw.CLIP_THRESHOLDS]
+    assert values[0] <= 1e-4 and math.isinf(values[-1])  # a tiny end and a "no clipping" end
+
+
+def test_geometry_value_clipping_turns_norm_clipping_keeps_direction():
+    for c in (0.1, 0.5, 2.0):
+        _, angle_norm = gw.clip_geometry(c, "norm")
+        clipped, angle_value = gw.clip_geometry(c, "value")
+        assert angle_norm == pytest.approx(0.0, abs=1e-6)
+        assert angle_value > 5.0
+        assert np.abs(clipped).max() <= c
+    assert gw.clip_geometry(math.inf, "value")[1] == 0.0
+
+
+def test_extremes_give_a_plot_and_a_sentence_never_an_error(counted_runs):
+    view = gw.ClipView(progress=False)
+    renders = view.figure.renders
+    view.slider.value = math.inf
+    assert "diverged at step" in view.message.text
+    assert len(view.run_end.get_xdata()) == 1  # the ✕ where it diverged
+    view.slider.value = 1e-4
+    assert "barely learned" in view.message.text
+    view.toggle.value = "value"
+    view.slider.value = 100.0
+    assert "learned nothing useful" in view.message.text
+    view.slider.value = 0.1
+    assert "learned: validation MSE" in view.message.text
+    assert "26.6°" in view.ax_g.get_title()
+    np.testing.assert_allclose(view.arrow.xy, gw.clip_geometry(0.1, "value")[0])
+    assert view.figure.renders == renders + 5  # four slider moves and one toggle
+    assert len(view.figure.fig.axes) == 2
+
+
+def test_runs_are_cached_per_mode_and_threshold(counted_runs):
+    view = gw.ClipView(progress=False)  # trains "off" (the reference) and norm 1
+    assert len(counted_runs) == 2
+    view.slider.value = 0.1
+    view.slider.value = 1.0
+    view.slider.value = 0.1
+    assert len(counted_runs) == 3
+    view.toggle.value = "value"  # value 0.1 is a new run
+    assert len(counted_runs) == 4
+    assert counted_runs[-1] == ("value", 0.1)
+
+
+def test_describe_run_sentences():
+    baseline = zero_guess_mse()
+    assert 0.4 < baseline < 0.7
+    h = gw.clipped_run("norm", math.inf)
+    assert gw.describe_run(h, baseline).startswith(f"diverged at step {h.diverged_at_step}")
