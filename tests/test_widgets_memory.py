@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from rnn_helpers.memory import describe_memory
 from rnn_helpers.widgets import MemoryExplorer, impulse_response, labelled_slider
-from rnn_helpers.widgets.memory import describe_memory
 
 
 def test_impulse_response_is_powers_of_a():
@@ -49,3 +49,16 @@ def test_labelled_slider_refuses_a_value_outside_its_range():
         labelled_slider("memory a", 0.0, 1.5, 0.1, 2.0)
     with pytest.raises(ValueError, match="min < max"):
         labelled_slider("memory a", 1.0, 1.0, 0.1, 1.0)
+
+
+def test_memory_step_checker_accepts_the_solution_and_rejects_mistakes(capsys):
+    from rnn_helpers.memory import check_memory_step, memory_step
+
+    assert check_memory_step(memory_step)
+    assert "✓" in capsys.readouterr().out
+    assert not check_memory_step(lambda h_prev, x_t, a: a * x_t + h_prev)
+    assert "multiplies the old state" in capsys.readouterr().out
+    assert not check_memory_step(lambda h_prev, x_t, a: None)
+    assert "returned None" in capsys.readouterr().out
+    assert not check_memory_step(lambda h_prev, x_t, a: 1 / 0)
+    assert "ZeroDivisionError" in capsys.readouterr().out

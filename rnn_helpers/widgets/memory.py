@@ -5,46 +5,10 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
+from rnn_helpers.memory import describe_memory, impulse_response
 from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, labelled_slider
 
-
-def impulse_response(a: float, steps: int = 30) -> np.ndarray:
-    """The memory h_t = a·h_{t-1} + x_t for x = (1, 0, 0, ...) and h_{-1} = 0.
-
-    Args:
-        a: the memory factor (any real number).
-        steps: how many time steps T to compute (T >= 1).
-
-    Returns:
-        h: array of shape (T,), h[t] = a**t.
-    """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
-    if not np.isfinite(a):
-        raise ValueError(f"a: expected a finite number, got {a!r}")
-    h = np.empty(steps)
-    state = 0.0
-    for t in range(steps):
-        x_t = 1.0 if t == 0 else 0.0
-        state = a * state + x_t  # the recurrence itself: the new state remembers the old one
-        h[t] = state
-    return h
-
-
-def describe_memory(a: float, steps: int = 30) -> str:
-    """A plain sentence saying whether the impulse fades, persists or blows up."""
-    h = impulse_response(a, steps)
-    last = h[-1]
-    if np.isclose(abs(a), 1.0):
-        return f"a = {a:.2f}: the impulse persists — after {steps} steps h is still {last:.3g}."
-    if abs(a) < 1.0:
-        if a == 0:
-            return "a = 0.00: no memory at all — the impulse is forgotten after one step."
-        half_life = np.log(0.5) / np.log(abs(a))
-        return (f"a = {a:.2f}: the impulse fades — it halves every {half_life:.1f} steps "
-                f"and is {abs(last):.2g} after {steps} steps.")
-    return (f"a = {a:.2f}: the memory blows up — after {steps} steps h = {last:.3g}, "
-            "growing without bound.")
+__all__ = ["MemoryExplorer", "describe_memory", "impulse_response", "memory_explorer"]
 
 
 class MemoryExplorer:
