@@ -110,3 +110,12 @@ def test_readme_binder_link_and_syllabus():
     assert url in text
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"notebooks/{nb.name}" in text, f"README syllabus does not link {nb.name}"
+
+
+def test_importing_the_library_limits_blas_to_one_thread():
+    import threadpoolctl
+
+    import rnn_helpers  # noqa: F401
+
+    blas = [lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    assert blas and all(lib["num_threads"] == 1 for lib in blas), blas

@@ -45,6 +45,9 @@ class FigureImage:
     def tight(self) -> None:
         """Fix the margins once, after the axes and labels exist."""
         self.fig.tight_layout()
+        # tight_layout leaves a placeholder layout engine behind, and with any engine set
+        # savefig draws the figure twice; without one a redraw costs half as much.
+        self.fig.set_layout_engine(None)
 
     def render(self) -> bytes:
         """Render the figure to PNG bytes, push them to the widget and return them."""
