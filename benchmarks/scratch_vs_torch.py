@@ -10,10 +10,17 @@ and prints a markdown table of the medians (ms) and the ratios scratch / torch.
 torch runs with its default number of threads. The three contenders are timed in
 turns (scratch, torch64, torch32, scratch, ...) so that a burst of load from other
 processes hits all of them alike. The course's budget: ratio <= 1.5.
+
+On a machine shared with other busy processes, two BLAS threads per library can stall
+each other badly; to compare single-threaded instead, set the environment before
+starting Python:
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/scratch_vs_torch.py
 """
 
 import argparse
 import functools
+import os
 import statistics
 import time
 
@@ -94,7 +101,9 @@ def main():
     args = parser.parse_args()
     print(
         f"numpy {np.__version__}, torch {torch.__version__}, torch threads "
-        f"{torch.get_num_threads()}; forward+backward, median of {args.repeats} runs "
+        f"{torch.get_num_threads()}, OPENBLAS_NUM_THREADS="
+        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
+        f"forward+backward, median of {args.repeats} runs "
         f"after {args.warmup} warm-up runs\n"
     )
     print(
