@@ -59,6 +59,7 @@ __all__ = [
     "ratio_result",
     "RATIOS",
     "check_closed_loop_predict",
+    "show_solution",
 ]
 
 KEYS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
@@ -321,8 +322,9 @@ def teacher_forced_predict(params: dict, x) -> np.ndarray:
 def closed_loop_predict(params: dict, context, horizon: int) -> np.ndarray:
     """Read ``context`` (K, B, 1), then predict ``horizon`` values feeding each guess back in.
 
-    The first prediction is the guess made after the last context value (of the value
-    after it); every later one reads the previous prediction as its input.
+    The first prediction is the guess made after reading the last context value (it
+    guesses the value after it); every later step reads the previous prediction as its
+    input, because in real use the true next value is not known yet.
 
     Returns:
         predictions: (horizon, B, 1).
@@ -332,14 +334,18 @@ def closed_loop_predict(params: dict, context, horizon: int) -> np.ndarray:
         raise ValueError(f"context: expected shape (K, B, 1) with K, B >= 1, got {context.shape}")
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
         raise ValueError(f"horizon: expected an integer >= 1, got {horizon!r}")
-    K, B, _ = context.shape
-    # Context, then horizon - 1 placeholder steps that will read the fed-back guesses.
-    x = np.concatenate([context, np.zeros((horizon - 1, B, 1))], axis=0)
-    own = np.zeros(x.shape, dtype=bool)
-    own[K:] = True
+    W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in KEYS)
+    h = np.zeros((context.shape[1], W_hh.shape[0]))  # h_{-1} = 0
+    for x_t in context:  # read the known values: teacher forcing
+        h = np.tanh(x_t @ W_xh.T + h @ W_hh.T + b_h)
+    guess = h @ W_hy.T + b_y  # the guess of the value after the context
+    predictions = [guess]
     with np.errstate(over="ignore", invalid="ignore"):
-        y_hat, _ = rollout(params, x, own)
-    return y_hat[K - 1:]
+        for _ in range(horizon - 1):  # closed loop: read the guess, guess again
+            h = np.tanh(guess @ W_xh.T + h @ W_hh.T + b_h)
+            guess = h @ W_hy.T + b_y
+            predictions.append(guess)
+    return np.stack(predictions)
 
 
 def closed_loop_errors(params: dict, task: SineTask | None = None, *, context: int = 10,
@@ -503,3 +509,33 @@ def _hint(arr, params, ctx, horizon) -> str:
         if np.allclose(arr, alt, rtol=1e-7, atol=1e-12):
             return "the hidden state must carry on from the context, not start again at zero"
     return ""
+
+
+def show_solution(fn_or_name="closed_loop_predict") -> None:
+    """Display the reference solution of notebook 05's exercise (:func:`closed_loop_predict`).
+
+    Accepts the name or any function named ``generate`` / ``closed_loop_predict`` (e.g. the
+    student's own), like ``rnn_helpers.checks.show_solution`` does for the scratch layers.
+    """
+    import inspect
+    import sys
+
+    name = fn_or_name if isinstance(fn_or_name, str) else getattr(fn_or_name, "__name__", None)
+    if name not in ("generate", "closed_loop_predict"):
+        raise ValueError(f"fn_or_name: expected 'generate' or 'closed_loop_predict', got "
+                         f"{fn_or_name!r}")
+    source = inspect.getsource(closed_loop_predict)
+    heading = "Reference solution: `closed_loop_predict` (from `rnn_helpers/teacher_forcing.py`)"
+    shell = None
+    if "IPython" in sys.modules:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    if shell is None:
+        print(heading.replace("`", ""))
+        print(source)
+        return
+    from IPython.display import Code, Markdown, display
+
+    display(Markdown(heading))
+    display(Code(source, language="python"))

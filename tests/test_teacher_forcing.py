@@ -109,6 +109,11 @@ def test_closed_loop_feeds_guesses_back():
         guess = h @ W_hy.T + b_y
     np.testing.assert_allclose(pred, np.stack(expected), rtol=1e-12)
     np.testing.assert_allclose(pred[0], tf.teacher_forced_predict(params, ctx)[-1])
+    # The same through the general rollout: placeholders after the context, read as guesses.
+    x = np.concatenate([ctx, np.zeros((4, 2, 1))])
+    own = np.zeros(x.shape, dtype=bool)
+    own[4:] = True
+    np.testing.assert_allclose(pred, tf.rollout(params, x, own)[0][3:], rtol=1e-12)
     with pytest.raises(ValueError, match="horizon"):
         tf.closed_loop_predict(params, ctx, 0)
     with pytest.raises(ValueError, match="context"):
@@ -217,3 +222,11 @@ def test_view_slider_trains_on_release_and_redraws(counted_training):
     assert len(pictures) == 3  # 0.5 drawn twice gives the same picture
     assert len(view.figure.fig.axes) == 2
     assert "free running" in tfw.describe_ratio(tf.ratio_result(0.0), tf.ratio_result(1.0))
+
+
+def test_show_solution_prints_the_reference(capsys):
+    tf.show_solution("generate")
+    out = capsys.readouterr().out
+    assert "def closed_loop_predict" in out
+    with pytest.raises(ValueError, match="fn_or_name"):
+        tf.show_solution("rnn_step")

@@ -193,7 +193,8 @@ def spectral_radius_view(radius: float = 0.9):
 
 # The "clip threshold" positions: decades from tiny to huge, and no clipping at the end.
 CLIP_THRESHOLDS = [("0.0001", 1e-4), ("0.001", 1e-3), ("0.01", 1e-2), ("0.1", 0.1),
-                   ("1", 1.0), ("10", 10.0), ("100", 100.0), ("off (no clipping)", math.inf)]
+                   ("0.3", 0.3), ("1", 1.0), ("3", 3.0), ("10", 10.0), ("100", 100.0),
+                   ("off (no clipping)", math.inf)]
 G_2D = np.array([3.0, 1.0])  # the 2-D gradient the geometry panel clips
 
 _RUNS: dict[tuple, object] = {}
@@ -268,8 +269,8 @@ class ClipView:
 
         # Geometry panel.
         ax_g.set_aspect("equal")
-        ax_g.set_xlim(-0.6, 3.6)
-        ax_g.set_ylim(-0.6, 1.8)
+        ax_g.set_xlim(-0.7, 3.6)
+        ax_g.set_ylim(-0.7, 2.2)
         ax_g.axhline(0, color="0.8", lw=0.8)
         ax_g.axvline(0, color="0.8", lw=0.8)
         self.circle = Circle((0, 0), 1.0, fc=PALETTE[5], ec=PALETTE[5], alpha=0.25)
@@ -285,7 +286,7 @@ class ClipView:
         # The clipped step's direction, drawn as long as g: visible however short the step.
         (self.ray,) = ax_g.plot([0, G_2D[0]], [0, G_2D[1]], ":", color=PALETTE[3], lw=1.5,
                                 label="direction after clipping")
-        ax_g.legend(loc="upper left", fontsize=8, frameon=False)
+        ax_g.legend(loc="upper left", fontsize=8)
         ax_g.set_xlabel("gradient component 1")
         ax_g.set_ylabel("component 2")
         _set_title(ax_g, "value clipping at 0.0001: turned 00.0°", fontsize=10)
