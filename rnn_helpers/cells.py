@@ -43,6 +43,7 @@ __all__ = [
     "half_life",
     "measured_half_life",
     "set_update_bias",
+    "force_gru_gates",
 ]
 
 # Weight blocks per layer: the RNN has one, the LSTM four (i, f, g, o), the GRU three (r, z, n).
@@ -272,6 +273,36 @@ def set_update_bias(params: dict, b_z: float) -> dict:
     new = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
     new["b_xh"][H : 2 * H] = b_z
     new["b_hh"][H : 2 * H] = 0.0
+    return new
+
+
+def force_gru_gates(params: dict, **gates: float) -> dict:
+    """A copy of GRU params in which the reset gate r and/or update gate z are constants.
+
+    ``force_gru_gates(p, z=1.0)`` zeroes the weights of the z block and puts the bias
+    that gives sigmoid(bias) = 1.0 (40, all in b_xh; b_hh's z block is set to 0). Values
+    must lie in [0, 1]; 0 and 1 become biases of -40 and +40.
+    """
+    W_hh = np.asarray(params["W_hh"])
+    if W_hh.ndim != 2 or W_hh.shape[0] != 3 * W_hh.shape[1]:
+        raise ValueError(f"params['W_hh']: expected shape (3H, H), got shape {W_hh.shape}")
+    H = W_hh.shape[1]
+    new = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
+    for name, value in gates.items():
+        if name not in ("r", "z"):
+            raise ValueError(f"gate {name!r}: expected 'r' or 'z'")
+        value = _check_real(name, value)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name}: expected a value in [0, 1], got {value}")
+        if value in (0.0, 1.0):
+            bias = 40.0 if value == 1.0 else -40.0
+        else:
+            bias = math.log(value / (1.0 - value))
+        rows = slice(0, H) if name == "r" else slice(H, 2 * H)
+        new["W_xh"][rows] = 0.0
+        new["W_hh"][rows] = 0.0
+        new["b_xh"][rows] = bias
+        new["b_hh"][rows] = 0.0
     return new
 
 
