@@ -171,7 +171,8 @@ def evaluate_mse(model: nn.Module, x, y, batch_size: int = 1024) -> float:
 def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_val=None, *,
                     steps: int = 300, time_budget: float | None = None, batch_size: int = 128,
                     lr: float = 1e-2, clip_norm: float | None = 1.0, eval_every: int = 25,
-                    seed: int = 0, progress: bool = True) -> TorchHistory:
+                    seed: int = 0, progress: bool = True,
+                    num_threads: int | None = None) -> TorchHistory:
     """Train ``model`` in place with Adam on the MSE; return a :class:`TorchHistory`.
 
     Each step draws a mini-batch of ``batch_size`` training sequences (with a generator
@@ -190,6 +191,10 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
         eval_every: validation period in steps.
         seed: seed of the batch order.
         progress: show a tqdm bar (tqdm.auto: a widget in Jupyter, text elsewhere).
+        num_threads: None (default) leaves torch's thread count alone; an int sets it for
+            this run only and restores it afterwards. (On a busy machine, torch's ``nn.RNN``
+            can be several times slower with 2 threads than with 1: its many small
+            per-step operations each wait for the other thread.)
 
     A NaN/inf loss or gradient stops the run and sets ``history.diverged``; nothing is
     raised.
@@ -226,6 +231,18 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
         history.val_step.append(step)
         history.val_loss.append(evaluate_mse(model, x_val, y_val))
         model.train()
+
+    if num_threads is not None:
+        num_threads = _check_int("num_threads", num_threads)
+        threads_before = torch.get_num_threads()
+        torch.set_num_threads(num_threads)
+        try:
+            return train_regressor(model, x_train, y_train, x_val, y_val, steps=steps,
+                                   time_budget=time_budget, batch_size=batch_size, lr=lr,
+                                   clip_norm=clip_norm, eval_every=eval_every, seed=seed,
+                                   progress=progress)
+        finally:
+            torch.set_num_threads(threads_before)
 
     from tqdm.auto import tqdm
 

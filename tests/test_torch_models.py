@@ -91,6 +91,15 @@ def test_training_is_repeatable_and_learns_a_short_adding_problem():
     assert model.training is False  # left in eval mode
 
 
+def test_num_threads_is_restored_and_does_not_change_the_result():
+    x, y = _small_task(n=64)
+    before = torch.get_num_threads()
+    runs = [train_regressor(make_regressor("rnn", 2, 4, seed=0), x, y, steps=5, progress=False,
+                            num_threads=threads) for threads in (None, 1)]
+    assert torch.get_num_threads() == before
+    assert runs[0].train_loss == runs[1].train_loss
+
+
 def test_validation_recorded_at_the_end_when_steps_are_not_a_multiple():
     x, y = _small_task()
     model = make_regressor("rnn", 2, 4, seed=0)
