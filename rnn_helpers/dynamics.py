@@ -18,20 +18,12 @@ Notebook 04 computes everything it shows with these functions (pure NumPy, no wi
 
 Notation as everywhere in the course: h_t = act(a_t), a_t = x_t W_xh^T + h_{t-1} W_hh^T + b_h,
 states h_0 … h_T, x is (T, B, D), W_hh is (H, H).
-
-Speed note: the matrices here are small (H ≤ 100), where a multi-threaded BLAS only pays
-the cost of waking its threads, and on a busy 2-core machine that cost is huge (measured
-here: a (32, 1280) @ (1280, 32) product took 24 ms with two OpenBLAS threads under load and
-0.14 ms with one). :func:`single_blas_thread` runs a block with one BLAS thread.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import math
 import numbers
-from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +31,6 @@ from rnn_helpers.scratch import clip_by_norm, clip_by_value, rnn_forward
 from rnn_helpers.scratch.activations import sigmoid
 
 __all__ = [
-    "single_blas_thread",
     "spectral_radius",
     "with_spectral_radius",
     "random_recurrent_weights",
@@ -56,47 +47,6 @@ __all__ = [
     "exploding_run",
     "zero_guess_mse",
 ]
-
-
-# --------------------------------------------------------------------------- BLAS threads
-
-
-def _openblas_thread_functions():
-    """(set, get) of the OpenBLAS that NumPy's wheel bundles, or (None, None) if not found."""
-    libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
-    for path in sorted(libs.glob("libscipy_openblas*.so*")) if libs.is_dir() else []:
-        try:
-            lib = ctypes.CDLL(str(path))
-        except OSError:
-            continue
-        for suffix in ("64_", "_64_", ""):
-            setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
-            getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
-            if setter is not None and getter is not None:
-                setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-                return setter, getter
-    return None, None
-
-
-_SET_THREADS, _GET_THREADS = _openblas_thread_functions()
-
-
-@contextlib.contextmanager
-def single_blas_thread():
-    """Run the block with one BLAS thread (restored afterwards); a no-op where unsupported.
-
-    The course's matrix products are tiny; on a shared 2-core machine a second BLAS thread
-    makes them tens of times slower, not faster.
-    """
-    if _SET_THREADS is None:
-        yield
-        return
-    before = int(_GET_THREADS())
-    _SET_THREADS(1)
-    try:
-        yield
-    finally:
-        _SET_THREADS(before)
 
 
 # --------------------------------------------------------------------------- spectral radius
@@ -403,10 +353,9 @@ def exploding_run(clip: tuple | None, *, progress: bool = False, **overrides):
     x_train, y_train, x_val, y_val = sine_dataset(cfg["window"], n_points=1000)
     params = init_model(1, cfg["hidden_size"], 1, seed=cfg["seed"])
     params["W_hh"] = with_spectral_radius(params["W_hh"], cfg["radius"])
-    with single_blas_thread():
-        return train(params, x_train, y_train, steps=cfg["steps"], batch_size=cfg["batch_size"],
-                     lr=cfg["lr"], optimizer="sgd", clip=clip, x_val=x_val, y_val=y_val,
-                     seed=cfg["seed"], progress=progress)
+    return train(params, x_train, y_train, steps=cfg["steps"], batch_size=cfg["batch_size"],
+                 lr=cfg["lr"], optimizer="sgd", clip=clip, x_val=x_val, y_val=y_val,
+                 seed=cfg["seed"], progress=progress)
 
 
 

@@ -7,7 +7,7 @@ batch 128, gradient norm clipped at 1) and shows the two learning curves. It the
 how much of the loss's gradient reaches each input step, ‖∂L/∂x_t‖, which explains why.
 
 The scratch model is the same maths as ``nn.RNN`` + ``nn.Linear`` in float64 and, on this
-machine, faster than torch for these small shapes (one BLAS thread).
+machine, faster than torch for these small shapes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_helpers.data import adding_problem
-from rnn_helpers.dynamics import single_blas_thread
 from rnn_helpers.scratch import linear_backward, linear_forward, rnn_backward, rnn_forward
 from rnn_helpers.training import init_model, train
 
@@ -56,10 +55,9 @@ def train_adding(seq_len: int, *, progress: bool = True, **overrides):
     x_train, y_train, x_val, y_val = adding_data(seq_len, cfg["n_train"], cfg["n_val"],
                                                  seed=cfg["seed"])
     params = init_model(2, cfg["hidden_size"], 1, seed=cfg["seed"])
-    with single_blas_thread():
-        return train(params, x_train, y_train, steps=cfg["steps"], batch_size=cfg["batch_size"],
-                     lr=cfg["lr"], optimizer="adam", clip=("norm", cfg["clip"]),
-                     x_val=x_val, y_val=y_val, seed=cfg["seed"], progress=progress)
+    return train(params, x_train, y_train, steps=cfg["steps"], batch_size=cfg["batch_size"],
+                 lr=cfg["lr"], optimizer="adam", clip=("norm", cfg["clip"]),
+                 x_val=x_val, y_val=y_val, seed=cfg["seed"], progress=progress)
 
 
 def input_gradient_norms(params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -78,12 +76,11 @@ def input_gradient_norms(params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarr
     """
     x = np.asarray(x, dtype=np.float64)
     rnn = {k: params[k] for k in ("W_xh", "W_hh", "b_h")}
-    with single_blas_thread():
-        h, cache = rnn_forward(x, None, rnn)
-        y_hat, head_cache = linear_forward(h[-1], params["W_hy"], params["b_y"])
-        # Per-sequence losses (y_hat - y)^2, summed: each sequence's gradient stays its own.
-        head = linear_backward(2.0 * (y_hat - y), head_cache)
-        dh = np.zeros_like(h)
-        dh[-1] = head["h"]
-        dx = rnn_backward(dh, cache)["x"]
+    h, cache = rnn_forward(x, None, rnn)
+    y_hat, head_cache = linear_forward(h[-1], params["W_hy"], params["b_y"])
+    # Per-sequence losses (y_hat - y)^2, summed: each sequence's gradient stays its own.
+    head = linear_backward(2.0 * (y_hat - y), head_cache)
+    dh = np.zeros_like(h)
+    dh[-1] = head["h"]
+    dx = rnn_backward(dh, cache)["x"]
     return np.linalg.norm(dx, axis=2).mean(axis=1)

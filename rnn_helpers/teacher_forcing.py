@@ -36,7 +36,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rnn_helpers.data import noisy_sine, sine_windows, split_series
-from rnn_helpers.dynamics import single_blas_thread
 from rnn_helpers.scratch import clip_by_norm
 from rnn_helpers.training import adam_init, adam_update, init_model
 
@@ -291,7 +290,7 @@ def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | No
     n = task.x_train.shape[1]
     start = time.perf_counter()
     bar = tqdm(total=cfg["steps"], desc=f"ratio {ratio:.2f}", disable=not progress, leave=True)
-    with single_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         for step in range(cfg["steps"]):
             idx = batches.integers(0, n, cfg["batch_size"])
             x, y = task.x_train[:, idx], task.y_train[:, idx]
@@ -363,8 +362,7 @@ def closed_loop_errors(params: dict, task: SineTask | None = None, *, context: i
     ctx = np.stack([task.val[s:s + context] for s in starts], axis=1)[:, :, None]
     truth = np.stack([task.val_clean[s + context:s + context + horizon] for s in starts],
                      axis=1)[:, :, None]
-    with single_blas_thread():
-        pred = closed_loop_predict(params, ctx, horizon)
+    pred = closed_loop_predict(params, ctx, horizon)
     return np.sqrt(np.mean((pred - truth) ** 2, axis=(1, 2)))
 
 
@@ -378,8 +376,7 @@ def one_step_error(params: dict, task: SineTask | None = None, *, warmup: int = 
     task = task or sine_task()
     x, _ = next_value_sequences(task.val, length)
     _, y_clean = next_value_sequences(task.val_clean, length)
-    with single_blas_thread():
-        y_hat = teacher_forced_predict(params, x)
+    y_hat = teacher_forced_predict(params, x)
     return float(np.sqrt(np.mean((y_hat[warmup:] - y_clean[warmup:]) ** 2)))
 
 

@@ -156,13 +156,6 @@ def test_exploding_run_diverges_without_clipping_and_trains_with_it():
         dyn.exploding_run(None, radious=2)
 
 
-def test_single_blas_thread_is_reentrant_and_harmless():
-    a = np.random.default_rng(0).standard_normal((50, 50))
-    with dyn.single_blas_thread(), dyn.single_blas_thread():
-        b = a @ a
-    np.testing.assert_allclose(b, a @ a)
-
-
 # --------------------------------------------------------------------------- adding problem
 
 

@@ -25,7 +25,6 @@ from rnn_helpers.dynamics import (
     gradient_norm_vs_distance,
     log_slope,
     random_recurrent_weights,
-    single_blas_thread,
     turn_angle,
     with_spectral_radius,
     zero_guess_mse,
@@ -78,9 +77,8 @@ class _Curves:
     def __init__(self, hidden_size: int, steps: int, seed: int):
         self.W1 = random_recurrent_weights(hidden_size, 1.0, seed=seed)
         self.steps, self.seed = steps, seed
-        with single_blas_thread():
-            # (r W)^d = r^d W^d: the linear curve at any radius is this one times r^d.
-            self.linear_at_1 = gradient_norm_vs_distance(self.W1, "linear", steps)
+        # (r W)^d = r^d W^d: the linear curve at any radius is this one times r^d.
+        self.linear_at_1 = gradient_norm_vs_distance(self.W1, "linear", steps)
         self.tanh_cache: dict[float, np.ndarray] = {}
 
     def at(self, radius: float) -> tuple[np.ndarray, np.ndarray]:
@@ -89,10 +87,9 @@ class _Curves:
             linear = self.linear_at_1 * float(radius) ** d
         key = round(float(radius), 6)
         if key not in self.tanh_cache:
-            with single_blas_thread():
-                W = with_spectral_radius(self.W1, radius)
-                self.tanh_cache[key] = gradient_norm_vs_distance(W, "tanh", self.steps,
-                                                                 seed=self.seed)
+            W = with_spectral_radius(self.W1, radius)
+            self.tanh_cache[key] = gradient_norm_vs_distance(W, "tanh", self.steps,
+                                                             seed=self.seed)
         return linear, self.tanh_cache[key]
 
 
