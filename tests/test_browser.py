@@ -120,11 +120,25 @@ def browser(lab):
         chromium.close()
 
 
+def _panel(page):
+    """The one notebook open in the page (the tests open each in a reset workspace)."""
+    return page.locator(".jp-NotebookPanel")
+
+
 def _prompts(page) -> list[str]:
-    return page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    return _panel(page).locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
 
 
 def _run_all_and_wait(page, n_code_cells: int) -> None:
+    # Clear first: the committed notebook already shows numbered prompts, which would
+    # look like a finished run before the kernel has started on the first cell.
+    page.get_by_role("menuitem", name="Edit", exact=True).click()
+    page.get_by_role("menuitem", name="Clear Outputs of All Cells", exact=True).click()
+    deadline = time.time() + 30
+    while any(p.strip("[]: ") for p in _prompts(page)):
+        if time.time() > deadline:
+            pytest.fail(f"outputs were not cleared before Run All: {_prompts(page)}")
+        time.sleep(0.2)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     deadline, quiet, started = time.time() + RUN_ALL_TIMEOUT_S, 0, False
@@ -136,7 +150,8 @@ def _run_all_and_wait(page, n_code_cells: int) -> None:
         if len(numbered) == n_code_cells and not busy:
             return
         # Run All stops at an error: then the kernel idles with cells left unnumbered.
-        status = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+        indicator = page.locator(".jp-Notebook-ExecutionIndicator").first
+        status = indicator.get_attribute("data-status")
         quiet = quiet + 1 if (started and not busy and status == "idle") else 0
         if quiet >= 6:
             return
@@ -160,20 +175,20 @@ def _saved_errors(page, path: Path) -> list[str]:
 
 
 def _widget_errors(page) -> list[str]:
-    errors = page.locator(".jupyter-widgets-error-widget")
+    errors = _panel(page).locator(".jupyter-widgets-error-widget")
     texts = []
     for i in range(errors.count()):
         errors.nth(i).click()
         texts.append(errors.nth(i).inner_text()[:400])
-    traceback = page.get_by_text("Traceback (most recent call last)")
+    traceback = _panel(page).get_by_text("Traceback (most recent call last)")
     if traceback.count():
         texts.append("a traceback is shown on the page")
     return texts
 
 
 def _slider(page, label):
-    return page.locator(".widget-slider",
-                        has=page.locator(".widget-label", has_text=label)).first
+    return _panel(page).locator(
+        ".widget-slider", has=page.locator(".widget-label", has_text=label)).first
 
 
 def _images(container) -> list[str]:
@@ -204,7 +219,8 @@ def test_notebook_runs_and_sliders_redraw_in_browser(lab, browser, path):
     labels = [label for name, label in SLIDERS if name == path.name]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab['url']}/lab/tree/{path.name}?token={lab['token']}")
+        # ?reset: a fresh workspace, so the previous test's notebook is not reopened beside it.
+        page.goto(f"{lab['url']}/lab/tree/{path.name}?reset&token={lab['token']}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         # The kernel is ready when the status bar says so (the indicator idles earlier).
         page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=90_000)
@@ -213,7 +229,8 @@ def test_notebook_runs_and_sliders_redraw_in_browser(lab, browser, path):
         problems = _saved_errors(page, lab["root"] / path.name) + _widget_errors(page)
         assert not problems, f"{path.name}: " + "; ".join(problems)
 
-        shown = set(page.locator(".widget-slider .widget-label").all_inner_texts())
+        assert _panel(page).count() == 1, "exactly one notebook must be open"
+        shown = set(_panel(page).locator(".widget-slider .widget-label").all_inner_texts())
         assert shown == set(labels), (f"{path.name}: sliders on the page {sorted(shown)} differ "
                                       f"from the table in tests/test_browser.py {sorted(labels)}")
         for label in labels:
