@@ -44,7 +44,10 @@ __all__ = [
 # Gate openness 0 ... 1 from white to the palette's blue: light = closed, dark = open.
 GATE_CMAP = LinearSegmentedColormap.from_list("gate", ["#ffffff", PALETTE[0]])
 MARK_COLOUR = PALETTE[1]  # orange: the two marked steps
-CURSOR_COLOUR = PALETTE[3]  # vermillion: the current step
+CURSOR_COLOUR = PALETTE[7]  # black: the current step
+UNIT_COLOUR = PALETTE[3]  # vermillion: the memory units (told apart by line style)
+UNIT_STYLES = ["-", "--", ":", "-."]
+GATE_COLOURS = {"i": PALETTE[0], "f": PALETTE[2], "o": PALETTE[4]}
 
 
 # --------------------------------------------------------------------------- LSTM (06)
@@ -163,7 +166,6 @@ class LSTMGateViewer:
                                 bottom=0.075)
         steps = np.arange(T)
         labels = [f"M{j + 1}" for j in range(k)]
-        colours = [PALETTE[j % 8] for j in range(k)]
         # Input strip: the values, the marked ones in orange.
         ax_in = fig.add_subplot(grid[0, 0])
         ax_in.bar(steps, x[:, 0], width=0.8,
@@ -196,11 +198,12 @@ class LSTMGateViewer:
         # Cell state of the memory units over time.
         ax_c = fig.add_subplot(grid[4, 0], sharex=ax_in)
         for j, u in enumerate(self.memory):
-            ax_c.plot(steps, self.trace["c"][:, u], color=colours[j], lw=1.5, label=labels[j])
+            ax_c.plot(steps, self.trace["c"][:, u], color=UNIT_COLOUR, lw=1.6,
+                      ls=UNIT_STYLES[j % len(UNIT_STYLES)], label=labels[j])
         for m in self.marks:
             ax_c.axvline(m, color=MARK_COLOUR, lw=1.0, ls="--")
         self.c_dots = ax_c.scatter(np.full(k, t), self.trace["c"][t, self.memory], s=30,
-                                   color=colours, zorder=3, edgecolor="black", linewidth=0.5)
+                                   color=UNIT_COLOUR, zorder=3, edgecolor="black", linewidth=0.5)
         ax_c.set_xlabel("time step t")
         ax_c.set_ylabel("cell state C_t")
         ax_c.set_title(f"cell state of the memory units M1–M{k}", fontsize=9, loc="left")
@@ -214,7 +217,7 @@ class LSTMGateViewer:
         self.gate_bars = {}
         for j, gate in enumerate("ifo"):
             self.gate_bars[gate] = ax_g.bar(pos + (j - 1) * width, self.trace[gate][t, self.memory],
-                                            width, color=PALETTE[[0, 2, 4][j]], label=gate)
+                                            width, color=GATE_COLOURS[gate], label=gate)
         ax_g.set_ylim(0, 1.12)
         ax_g.set_xticks(pos, labels)
         ax_g.set_ylabel("gate value at step t")
@@ -222,13 +225,12 @@ class LSTMGateViewer:
         ax_g.legend(loc="upper center", ncol=3, fontsize=8, frameon=False, handlelength=1.0,
                     columnspacing=0.8)
         ax_cb = fig.add_subplot(grid[4, 1])
-        self.c_bars = ax_cb.bar(pos, self.trace["c"][t, self.memory], color=colours)
+        self.c_bars = ax_cb.bar(pos, self.trace["c"][t, self.memory], color=UNIT_COLOUR)
         c_max = float(np.abs(self.trace["c"][:, self.memory]).max()) * 1.1 + 1e-9
         ax_cb.set_ylim(-c_max, c_max)
         ax_cb.axhline(0, color="0.3", lw=0.6)
         ax_cb.set_xticks(pos, labels)
-        ax_cb.set_title("cell state at step t", fontsize=9)
-        ax_cb.set_ylabel("C_t")
+        ax_cb.set_ylabel("C_t at step t")
         fig.suptitle(self._title(), fontsize=11)
         moving = [*self.cursors, self.c_dots, *self.c_bars]
         for bars in self.gate_bars.values():
