@@ -173,7 +173,8 @@ def force_gates(params: dict, **gates: float) -> dict:
 
     ``force_gates(p, f=1.0, i=0.0)`` zeroes the input and recurrent weights of the f and
     i blocks and sets their bias so that sigmoid(bias) is the value asked for: 0 and 1
-    become biases of -40 and +40 (sigmoid(40) is 1.0 in float64; sigmoid(-40) ≈ 4e-18).
+    become biases of -40 and +40: the library's sigmoid, (1 + tanh(a/2)) / 2, gives
+    exactly 1.0 and 0.0 there in float64.
     Gates: "i", "f", "o" (values in [0, 1]); "g" is a tanh, values in [-1, 1].
     """
     H = _lstm_H(params)
