@@ -1,7 +1,10 @@
 """The course installs as the README says: pins, Binder files, the two commands, CI."""
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 
 import pytest
 from conftest import ROOT
@@ -112,10 +115,16 @@ def test_readme_binder_link_and_syllabus():
         assert f"notebooks/{nb.name}" in text, f"README syllabus does not link {nb.name}"
 
 
-def test_importing_the_library_limits_blas_to_one_thread():
-    import threadpoolctl
-
-    import rnn_helpers  # noqa: F401
-
-    blas = [lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
-    assert blas and all(lib["num_threads"] == 1 for lib in blas), blas
+@pytest.mark.parametrize("order", ["rnn_helpers, torch", "torch, rnn_helpers"])
+def test_importing_the_library_uses_one_thread_for_blas_and_torch(order):
+    code = (f"import {order}, threadpoolctl\n"
+            "blas = [i['num_threads'] for i in threadpoolctl.threadpool_info()"
+            " if i['user_api'] == 'blas']\n"
+            "print(blas, torch.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k not in ("RNN_COURSE_THREADS",
+                                                            "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.split("]")
+    blas, torch_threads = out[0] + "]", int(out[1])
+    assert blas != "[]" and set(blas.strip("[]").split(", ")) == {"1"}, blas
+    assert torch_threads == 1
