@@ -28,3 +28,21 @@ def test_learning_goals_summary_and_navigation(path):
         assert f"{number + 1:02d}_" in text, f"{path.name}: no link to the next notebook"
     if number > 0:
         assert f"{number - 1:02d}_" in text, f"{path.name}: no link to the previous notebook"
+
+
+def short_title(path) -> str:
+    """'Hidden state vs hidden layer' from the first line '# 01 · Hidden state vs hidden layer'."""
+    first = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+    return first.split("·", 1)[1].split(":", 1)[0].strip()
+
+
+def test_syllabus_in_readme_and_course_map_match_the_notebooks():
+    readme = (NOTEBOOKS[0].parent.parent / "README.md").read_text()
+    course_map = nbformat.read(NOTEBOOKS[0], as_version=4).cells[1].source
+    assert NOTEBOOKS[0].name == "00_start_here.ipynb"
+    for path in NOTEBOOKS:
+        title = short_title(path)
+        assert f"[{title}](notebooks/{path.name})" in readme, f"README: no row for {title!r}"
+        if path is not NOTEBOOKS[0]:
+            entry = f"[{path.name[:2]} · {title}]({path.name})"
+            assert entry in course_map, f"00's course map: no {entry}"
