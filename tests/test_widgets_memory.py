@@ -62,3 +62,36 @@ def test_memory_step_checker_accepts_the_solution_and_rejects_mistakes(capsys):
     assert "returned None" in capsys.readouterr().out
     assert not check_memory_step(lambda h_prev, x_t, a: 1 / 0)
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def _pixels(png: bytes):
+    import io
+
+    import PIL.Image
+
+    return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def test_blitted_render_matches_a_full_redraw():
+    from rnn_helpers.widgets.base import BlitFigureImage, FigureImage
+
+    def build(cls):
+        figure = cls(figsize=(4, 3), dpi=60)
+        ax = figure.fig.subplots()
+        ax.plot([0, 1], [0, 1], color="0.5")
+        ax.set(xlim=(0, 1), ylim=(0, 1), title="static", xlabel="x", ylabel="y")
+        (moving,) = ax.plot([0, 1], [1, 0], color="#D55E00")
+        return figure, moving
+
+    blitted, moving = build(BlitFigureImage)
+    blitted.set_dynamic([moving])
+    blitted.render()
+    moving.set_ydata([0.2, 0.9])
+    fast = _pixels(blitted.render())
+    full, other = build(FigureImage)
+    other.set_ydata([0.2, 0.9])
+    slow = _pixels(full.render())
+    assert fast.shape == slow.shape
+    assert (np.abs(fast - slow).max(axis=-1) > 8).sum() <= 20  # antialiasing at most
+    moving.set_ydata([0.9, 0.2])
+    assert (np.abs(_pixels(blitted.render()) - fast).max(axis=-1) > 8).sum() > 50
