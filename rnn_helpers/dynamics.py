@@ -3,7 +3,7 @@
 Notebook 04 computes everything it shows with these functions (pure NumPy, no widgets):
 
 - the step Jacobian ∂h_t/∂h_{t-1} = diag(act'(a_t)) W_hh and the norm of their product
-  ‖∂h_T/∂h_t‖ over the distance d = T − t (:func:`jacobian_product_norms`,
+  ‖∂h_{T-1}/∂h_t‖ over the distance d = T − 1 − t (:func:`jacobian_product_norms`,
   :func:`gradient_norm_vs_distance`), with a straight-line fit of its logarithm
   (:func:`log_slope`);
 - the spectral radius of W_hh and a copy rescaled to a chosen one
@@ -17,7 +17,8 @@ Notebook 04 computes everything it shows with these functions (pure NumPy, no wi
   (:func:`exploding_run`), used by the "clip threshold" view.
 
 Notation as everywhere in the course: h_t = act(a_t), a_t = x_t W_xh^T + h_{t-1} W_hh^T + b_h,
-states h_0 … h_T, x is (T, B, D), W_hh is (H, H).
+steps t = 0 … T−1 with states h_0 … h_{T-1} after them, the initial state h_{-1} (``h0`` in
+code), x is (T, B, D), W_hh is (H, H).
 """
 
 from __future__ import annotations
@@ -135,14 +136,16 @@ def step_jacobians(act_grads, W_hh) -> np.ndarray:
 
 
 def jacobian_product_norms(act_grads, W_hh, ord=2) -> np.ndarray:
-    """‖∂h_T/∂h_{T-d}‖ for d = 0 … T: how much of a gradient at h_T reaches d steps back.
+    """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … T: how much of a gradient at the last state reaches d
+    steps back.
 
-    ∂h_T/∂h_{T-d} = J_T J_{T-1} ⋯ J_{T-d+1} (the identity for d = 0), a product of d step
-    Jacobians diag(act'(a_t)) W_hh. The product is built from the end backwards, one matrix
-    product per step, exactly as backpropagation through time multiplies them.
+    ∂h_{T-1}/∂h_{T-1-d} = J_{T-1} J_{T-2} ⋯ J_{T-d} (the identity for d = 0), a product of d
+    step Jacobians J_t = diag(act'(a_t)) W_hh; d = T reaches the initial state h_{-1}. The
+    product is built from the end backwards, one matrix product per step, exactly as
+    backpropagation through time multiplies them.
 
     Args:
-        act_grads: act'(a_t) along one sequence, shape (T, H); all ones for a linear RNN.
+        act_grads: act'(a_t) for t = 0 … T−1, shape (T, H); all ones for a linear RNN.
         W_hh: (H, H).
         ord: 2 (default) for the spectral norm (the largest stretch of any direction),
             "fro" for the Frobenius norm.
@@ -155,7 +158,7 @@ def jacobian_product_norms(act_grads, W_hh, ord=2) -> np.ndarray:
     products = np.empty((T + 1, H, H))
     products[0] = np.eye(H)
     for d in range(1, T + 1):
-        # M_d = M_{d-1} J_{T-d+1}: one more step back in time.
+        # M_d = M_{d-1} J_{T-d}: one more step back in time.
         np.matmul(products[d - 1], J[T - d], out=products[d])
     with np.errstate(over="ignore", invalid="ignore"):
         return np.linalg.norm(products, ord=ord, axis=(1, 2))
@@ -163,7 +166,7 @@ def jacobian_product_norms(act_grads, W_hh, ord=2) -> np.ndarray:
 
 def gradient_norm_vs_distance(W_hh, nonlinearity: str = "tanh", steps: int = 60, *,
                               input_scale: float = 1.0, seed: int = 0) -> np.ndarray:
-    """‖∂h_T/∂h_{T-d}‖ for d = 0 … ``steps`` along one random input sequence.
+    """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … ``steps`` (= T) along one random input sequence.
 
     The RNN has input size D = 1: x_t ~ N(0, 1), W_xh ~ N(0, input_scale²) and b_h = 0, and
     starts from h = 0. For "linear" (the identity activation) act' = 1 and the result is
@@ -227,10 +230,10 @@ CLIFF = {"b": -0.5, "h0": 1.0, "steps": 20, "target": 0.7}
 
 def cliff_loss_and_grad(w, *, b: float = CLIFF["b"], h0: float = CLIFF["h0"],
                         steps: int = CLIFF["steps"], target: float = CLIFF["target"]):
-    """Loss and dLoss/dw of a one-unit RNN h_t = tanh(w·h_{t-1} + b), L = (h_T − target)².
+    """Loss and dLoss/dw of a one-unit RNN h_t = tanh(w·h_{t-1} + b), L = (h_{T-1} − target)².
 
     With b < 0 the unit has two stable states for large w (one near +1, one near −1) and
-    only the negative one for small w. Near the w where the positive state appears, h_T
+    only the negative one for small w. Near the w where the positive state appears, h_{T-1}
     jumps from about −1 to about +1 over a tiny range of w: the loss has a near-vertical
     wall, a "cliff", with a gradient hundreds of times larger than anywhere else.
 
@@ -238,7 +241,8 @@ def cliff_loss_and_grad(w, *, b: float = CLIFF["b"], h0: float = CLIFF["h0"],
 
     Args:
         w: one recurrent weight, or an array of them (evaluated elementwise).
-        b, h0, steps, target: the bias, the start state, T and the target of h_T.
+        b, h0, steps, target: the bias, the initial state h_{-1}, T and the target of the
+            last state h_{T-1}.
 
     Returns:
         (loss, grad): arrays of w's shape.

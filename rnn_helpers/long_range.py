@@ -1,10 +1,10 @@
 """The adding problem with a plain RNN: a long-range task it learns at T = 10 and not at T = 60.
 
 Notebook 04 trains the scratch RNN (:mod:`rnn_helpers.training`, NumPy) on
-:func:`rnn_helpers.data.adding_problem` at a short and a long sequence length with the
-settings COURSE.md measured with ``torch.nn.RNN`` (hidden size 32, Adam lr 1e-2,
-batch 128, gradient norm clipped at 1) and shows the two learning curves. It then measures
-how much of the loss's gradient reaches each input step, ‖∂L/∂x_t‖, which explains why.
+:func:`rnn_helpers.data.adding_problem` at a short and a long sequence length (hidden size
+32, Adam lr 1e-2, batch 128, gradient norm clipped at 1) and shows the two learning curves.
+It then measures how much of the loss's gradient reaches each input step, ‖∂L/∂x_t‖, which
+explains why.
 
 The scratch model is the same maths as ``nn.RNN`` + ``nn.Linear`` in float64 and, on this
 machine, faster than torch for these small shapes.

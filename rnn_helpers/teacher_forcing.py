@@ -58,7 +58,6 @@ __all__ = [
     "ratio_result",
     "RATIOS",
     "check_closed_loop_predict",
-    "show_solution",
 ]
 
 KEYS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
@@ -507,32 +506,3 @@ def _hint(arr, params, ctx, horizon) -> str:
             return "the hidden state must carry on from the context, not start again at zero"
     return ""
 
-
-def show_solution(fn_or_name="closed_loop_predict") -> None:
-    """Display the reference solution of notebook 05's exercise (:func:`closed_loop_predict`).
-
-    Accepts the name or any function named ``generate`` / ``closed_loop_predict`` (e.g. the
-    student's own), like ``rnn_helpers.checks.show_solution`` does for the scratch layers.
-    """
-    import inspect
-    import sys
-
-    name = fn_or_name if isinstance(fn_or_name, str) else getattr(fn_or_name, "__name__", None)
-    if name not in ("generate", "closed_loop_predict"):
-        raise ValueError(f"fn_or_name: expected 'generate' or 'closed_loop_predict', got "
-                         f"{fn_or_name!r}")
-    source = inspect.getsource(closed_loop_predict)
-    heading = "Reference solution: `closed_loop_predict` (from `rnn_helpers/teacher_forcing.py`)"
-    shell = None
-    if "IPython" in sys.modules:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    if shell is None:
-        print(heading.replace("`", ""))
-        print(source)
-        return
-    from IPython.display import Code, Markdown, display
-
-    display(Markdown(heading))
-    display(Code(source, language="python"))

@@ -1,7 +1,7 @@
 """Notebook 04's views: the "spectral radius" slider and the "clip threshold" slider.
 
 - :class:`SpectralRadiusView` rescales one W_hh to the chosen spectral radius and redraws
-  ‖∂h_T/∂h_t‖ over the distance T − t for a linear RNN and a tanh RNN (analytic: the linear
+  ‖∂h_{T-1}/∂h_t‖ over the distance T − 1 − t for a linear RNN and a tanh RNN (analytic: the linear
   curve is exact from one precomputed ‖W^d‖, the tanh curve costs ~10 ms and is cached).
 - :class:`ClipView` shows what clipping by value or by norm does to a 2-D gradient vector,
   and trains the scratch RNN from exploding gradients with that clipping (on release,
@@ -98,7 +98,7 @@ _CURVES: dict[tuple, _Curves] = {}
 
 def spectral_radius_curves(radius: float, hidden_size: int = HIDDEN_SIZE,
                            steps: int = DISTANCE, seed: int = 0):
-    """‖∂h_T/∂h_{T-d}‖ for d = 0 … steps, for a linear and a tanh RNN with ρ(W_hh) = radius.
+    """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … steps, for a linear and a tanh RNN with ρ(W_hh) = radius.
 
     Both RNNs share one random W_hh (seeded), rescaled to the radius; the tanh one runs on a
     random input sequence (see ``rnn_helpers.dynamics.gradient_norm_vs_distance``).
@@ -136,7 +136,7 @@ def describe_radius(radius: float, linear, tanh) -> str:
 
 
 class SpectralRadiusView:
-    """Slider "spectral radius" (0.5 … 1.5) and ‖∂h_T/∂h_t‖ over the distance, log scale."""
+    """Slider "spectral radius" (0.5 … 1.5) and ‖∂h_{T-1}/∂h_t‖ over the distance, log scale."""
 
     def __init__(self, radius: float = 0.9, hidden_size: int = HIDDEN_SIZE,
                  steps: int = DISTANCE, seed: int = 0):
@@ -147,8 +147,8 @@ class SpectralRadiusView:
         ax = self.figure.fig.subplots()
         d = np.arange(steps + 1)
         ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
-        ax.text(steps, 1.5, "gradient arriving at h_T", color="0.4", ha="right", va="bottom",
-                fontsize=9)
+        ax.text(steps, 1.5, "gradient arriving at the last state $h_{T-1}$", color="0.4",
+                ha="right", va="bottom", fontsize=9)
         (self.linear_line,) = ax.plot(d, np.ones(steps + 1), "--", color=PALETTE[1], lw=2,
                                       label="linear RNN: ‖W_hh^d‖")
         (self.tanh_line,) = ax.plot(d, np.ones(steps + 1), "-", color=PALETTE[0], lw=2,
@@ -157,8 +157,8 @@ class SpectralRadiusView:
         ax.set_ylim(*Y_RANGE)
         _plain_log_ticks(ax.yaxis, range(-20, 13, 4))
         ax.set_xlim(0, steps)
-        ax.set_xlabel("distance T − t (steps back from the last state)")
-        ax.set_ylabel("‖∂h_T/∂h_t‖ (log scale)")
+        ax.set_xlabel("distance d = T − 1 − t (steps back from the last state)")
+        ax.set_ylabel("‖∂$h_{T-1}$/∂$h_t$‖ (log scale)")
         ax.legend(loc="lower left", fontsize=9)
         _set_title(ax, f"H = {hidden_size}, spectral radius ρ(W_hh) = 0.00")
         self.figure.tight()

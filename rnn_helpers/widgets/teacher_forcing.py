@@ -71,9 +71,9 @@ class TeacherForcingView:
         ax_p.plot(steps_ctx, self.context[:, 0, 0], "o", color="0.45", ms=3.5,
                   label="context read (noisy)")
         ax_p.plot(steps_pred, self.truth, "-", color=PALETTE[7], lw=1.2, label="true sine")
-        (self.ref_pred,) = ax_p.plot(steps_pred, np.zeros(HORIZON), "--", color=PALETTE[1],
+        (self.ref_pred,) = ax_p.plot(steps_pred, np.zeros(HORIZON), "--", color=PALETTE[0],
                                      lw=1.5, label="teacher forcing (ratio 1)")
-        (self.pred,) = ax_p.plot(steps_pred, np.zeros(HORIZON), "-", color=PALETTE[0], lw=2,
+        (self.pred,) = ax_p.plot(steps_pred, np.zeros(HORIZON), "-", color=PALETTE[3], lw=2,
                                  label="this ratio")
         ax_p.axvline(0.5, color="0.8", lw=0.8)
         ax_p.set_ylim(-1.8, 1.8)
@@ -82,9 +82,9 @@ class TeacherForcingView:
         ax_p.legend(loc="lower left", fontsize=8, ncol=2)
         ax_p.set_title("closed-loop prediction of one stretch", y=1.0, pad=6, fontsize=10)
 
-        (self.ref_err,) = ax_e.plot(steps_pred, np.zeros(HORIZON), "--", color=PALETTE[1],
+        (self.ref_err,) = ax_e.plot(steps_pred, np.zeros(HORIZON), "--", color=PALETTE[0],
                                     lw=1.5, label="teacher forcing (ratio 1)")
-        (self.err,) = ax_e.plot(steps_pred, np.zeros(HORIZON), "-", color=PALETTE[0], lw=2,
+        (self.err,) = ax_e.plot(steps_pred, np.zeros(HORIZON), "-", color=PALETTE[3], lw=2,
                                 label="this ratio")
         ax_e.set_xlim(1, HORIZON)
         ax_e.set_ylim(0, 0.8)
