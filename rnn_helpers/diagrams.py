@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from rnn_helpers.widgets.base import PALETTE
@@ -28,10 +29,21 @@ __all__ = [
     "draw_mlp_vs_rnn",
     "draw_rnn_cell",
     "draw_unrolled_rnn",
+    "tint",
 ]
 
-# Fill colours of the three kinds of node (Okabe-Ito, light enough for black text).
-NODE_COLOURS = {"x": "#CFE6F5", "h": "#FBE3B3", "y": "#C9EBDD"}
+
+
+def tint(colour, amount: float = 0.2) -> str:
+    """``colour`` blended with white: ``amount`` of the colour, ``1 - amount`` of white (hex)."""
+    if not 0.0 <= amount <= 1.0:
+        raise ValueError(f"amount: expected a fraction in [0, 1], got {amount}")
+    return to_hex([amount * c + (1.0 - amount) for c in to_rgb(colour)])
+
+
+# Fill colours of the three kinds of node: light tints of the Okabe-Ito blue (x), orange (h)
+# and bluish green (y), light enough for black text.
+NODE_COLOURS = {"x": tint(PALETTE[0]), "h": tint(PALETTE[1]), "y": tint(PALETTE[2])}
 EDGE_COLOUR = "0.2"
 ROW_Y = {"x": 0.0, "h": 1.0, "y": 2.0}
 NODE_W, NODE_H = 0.56, 0.42
@@ -311,10 +323,10 @@ def draw_rnn_cell(ax, *, title: str | None = None):
     return {"nodes": nodes, "arrows": arrows, "loop": loop}
 
 
-def draw_mlp_vs_rnn(fig, T: int = 4):
+def draw_mlp_vs_rnn(fig, T: int = 4, mlp_layers: Sequence[str] = ("$x$", "$m$", "$y$")):
     """The comparison figure of notebook 01, drawn on ``fig`` in three panels:
 
-    1. an MLP: x -> hidden layer h -> y, no memory;
+    1. an MLP: x -> hidden layer m -> y, no memory;
     2. the RNN cell: the same, plus a loop W_hh that feeds h_t into the next step;
     3. the loop unrolled over T steps (:func:`draw_unrolled_rnn`).
 
@@ -323,13 +335,15 @@ def draw_mlp_vs_rnn(fig, T: int = 4):
     Args:
         fig: a matplotlib Figure (about 11 x 3.4 inches suits T = 4).
         T: steps of the unrolled drawing, >= 1.
+        mlp_layers: the MLP's node labels, bottom-up (notebook 01 calls its hidden layer
+            m, to tell it apart from the RNN's state h).
 
     Returns:
         (axes, (mlp, cell, unrolled)): the three Axes and what each drawing returned.
     """
     # Data widths of the panels: MLP 2.4, cell 3.2, unrolled T + 1 (h_{-1} included).
     axes = fig.subplots(1, 3, width_ratios=[2.4, 3.2, T + 1.0])
-    mlp = draw_mlp(axes[0], title="MLP: a hidden layer")
+    mlp = draw_mlp(axes[0], layers=mlp_layers, title="MLP: a hidden layer")
     cell = draw_rnn_cell(axes[1], title="RNN: a hidden state")
     unrolled = draw_unrolled_rnn(axes[2], T, title=f"the same RNN unrolled over T = {T} steps")
     return axes, (mlp, cell, unrolled)

@@ -19,13 +19,12 @@ What is here:
 - a review classifier: :class:`ReviewClassifier` (Embedding -> RNN/LSTM/GRU -> Linear),
   :func:`review_corpora`, :func:`review_tensors`, :func:`train_classifier`, :func:`accuracy`,
   :func:`comparison_table`;
-- the exercise: :func:`check_last_real_state` and :func:`show_solution`.
+- the exercise: :func:`check_last_real_state` (its solution is shown by
+  ``rnn_helpers.checks.show_solution(last_real_state)``, like every exercise's).
 """
 
 from __future__ import annotations
 
-import inspect
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,7 +58,6 @@ __all__ = [
     "train_classifier",
     "comparison_table",
     "check_last_real_state",
-    "show_solution",
 ]
 
 
@@ -613,34 +611,4 @@ def check_last_real_state(fn) -> bool:
             return False
     print(f"✓ {title} matches the library on {len(_CASES)} random padded batches")
     return True
-
-
-def show_solution(fn_or_name) -> None:
-    """Show the library's reference code for an exercise of notebook 08.
-
-    Args:
-        fn_or_name: "last_real_state" (or the student's function of that name); any
-            other name is passed on to :func:`rnn_helpers.checks.show_solution`.
-    """
-    name = fn_or_name if isinstance(fn_or_name, str) else getattr(fn_or_name, "__name__", None)
-    if name != "last_real_state":
-        from rnn_helpers.checks import show_solution as show_scratch_solution
-
-        return show_scratch_solution(fn_or_name)
-    source = inspect.getsource(last_real_state)
-    heading = "Reference solution: `last_real_state` (from `rnn_helpers/practice.py`)"
-    shell = None
-    if "IPython" in sys.modules:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    if shell is None:
-        print(heading.replace("`", ""))
-        print(source)
-        return None
-    from IPython.display import Code, Markdown, display
-
-    display(Markdown(heading))
-    display(Code(source, language="python"))
-    return None
 

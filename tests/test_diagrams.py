@@ -5,15 +5,19 @@ import io
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from rnn_helpers.diagrams import (
+    NODE_COLOURS,
     UnrolledRNN,
     draw_mlp,
     draw_mlp_vs_rnn,
     draw_rnn_cell,
     draw_unrolled_rnn,
+    tint,
 )
+from rnn_helpers.widgets.base import PALETTE
 
 
 def _ax():
@@ -122,3 +126,17 @@ def test_mlp_cell_and_comparison_figure():
     assert len(fig.axes) == 3 and len(unrolled.h_nodes) == 4
     assert all(not a.axison for a in axes)
     assert len(_render(fig)) > 1000
+    # The MLP's hidden layer is m (notebook 01's name), not the RNN's state h.
+    assert "$m$" in _texts(axes[0])
+    assert "$h$" not in _texts(axes[0])
+
+
+def test_node_colours_are_light_tints_of_the_palette():
+    assert tint("#000000", 0.2) == "#cccccc" and tint("#FFFFFF") == "#ffffff"
+    assert tint(PALETTE[3], 1.0) == PALETTE[3].lower() and tint(PALETTE[3], 0.0) == "#ffffff"
+    for kind, base in zip("xhy", PALETTE[:3], strict=True):
+        fill, pure = np.array(to_rgb(NODE_COLOURS[kind])), np.array(to_rgb(base))
+        np.testing.assert_allclose(fill, 0.2 * pure + 0.8, atol=1 / 255)  # 20% colour, 80% white
+        assert fill.min() > 0.75  # light enough for black text
+    with pytest.raises(ValueError, match="amount"):
+        tint("red", 1.5)

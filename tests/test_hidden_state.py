@@ -145,6 +145,7 @@ def test_every_step_redraws_in_place_with_the_right_data():
     assert view.figure.renders == renders + len(values)
     assert len(pictures) == len(values)  # t = 0 twice: the start picture and the last-but-one
     assert len(view.figure.fig.axes) == n_axes, "the figure is updated, not stacked"
+    assert all(ax.get_title() for ax in (view.ax_x, view.ax_h, view.ax_b)), "every panel titled"
 
 
 def test_blitted_picture_equals_a_full_redraw():

@@ -25,7 +25,9 @@ from rnn_helpers.bptt import (
     truncation_example,
 )
 from rnn_helpers.scratch import rnn_backward, rnn_forward
+from rnn_helpers.widgets.base import PALETTE
 from rnn_helpers.widgets.truncation import (
+    BAR_COLOURS,
     KEPT_COLOUR,
     MATRIX_COLOURS,
     TruncationExplorer,
@@ -266,3 +268,12 @@ def test_blitted_picture_equals_a_full_redraw():
 
 def test_matrix_colours_keep_the_kept_colour_of_the_chain():
     assert MATRIX_COLOURS[KEPT] == KEPT_COLOUR
+
+
+def test_colour_words_match_the_colours_drawn():
+    """Kept paths are vermillion, called "red-orange"; no bar shares an orange with them."""
+    assert KEPT_COLOUR == PALETTE[3]
+    assert not {PALETTE[1], PALETTE[3]} & set(BAR_COLOURS.values())
+    view = TruncationExplorer(T=4, k=1)
+    title = view.ax_chain.get_title()
+    assert "red-orange arcs" in title and " orange" not in title.replace("red-orange", "")

@@ -175,15 +175,15 @@ class HiddenStateView:
         self.h_bars = ax_b.barh(units - 0.2, np.zeros(H), height=0.4, color=PALETTE[0],
                                 label="RNN state h_t (remembers)")  # fmt: skip
         self.m_bars = ax_b.barh(units + 0.2, np.zeros(H), height=0.4, color=PALETTE[1],
-                                label="hidden layer (no memory)")  # fmt: skip
+                                label="hidden layer m_t (no memory)")  # fmt: skip
         ax_b.axvline(0.0, color="0.5", lw=0.8)
         ax_b.set_xlim(-1.05, 1.05)
         ax_b.set_ylim(H - 0.5, -0.5)
         ax_b.set_yticks(range(H))
         ax_b.set_xlabel("value (tanh: between -1 and 1)")
         ax_b.set_ylabel("unit")
-        ax_b.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8, frameon=False,
-                    title="at step t", title_fontsize=9)  # fmt: skip
+        ax_b.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8, frameon=False)
+        ax_b.set_title("state vs hidden layer at step t", fontsize=10, pad=34)  # above the legend
         self.ax_x, self.ax_h, self.ax_b = ax_x, ax_h, ax_b
         self.title = fig.suptitle("step t = 00 of 0 ... 00: x_00 = -0.00", fontsize=11)
         self.figure.tight()  # once, with a placeholder title of the right size

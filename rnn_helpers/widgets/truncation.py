@@ -59,10 +59,11 @@ def sub(name: str, index: int) -> str:
     return name + str(index).translate(_SUB)
 
 
-KEPT_COLOUR = PALETTE[3]  # vermillion: the gradient flows here
+KEPT_COLOUR = PALETTE[3]  # vermillion ("red-orange" in the text): the gradient flows here
 CUT_COLOUR = "0.70"  # grey: full BPTT would go here, truncation does not
 MATRIX_COLOURS = ["white", "0.82", KEPT_COLOUR]  # FUTURE, CUT, KEPT (see rnn_helpers.bptt)
-BAR_COLOURS = {"W_xh": PALETTE[0], "W_hh": PALETTE[1], "b_h": PALETTE[2]}
+# Bars: blue, reddish purple, bluish green; no orange, so no bar looks like a kept path.
+BAR_COLOURS = {"W_xh": PALETTE[0], "W_hh": PALETTE[4], "b_h": PALETTE[2]}
 
 
 def format_error(e: float) -> str:
@@ -262,8 +263,8 @@ class TruncationExplorer:
         self.ax_bars = fig.add_subplot(grid[1, 1])
 
         self.chain = ChainDiagram(self.ax_chain, T, losses="last")
-        self.ax_chain.set_title("The loss at the last step: orange arcs carry its gradient back "
-                                "in time, grey dashed arcs are cut", fontsize=10)
+        self.ax_chain.set_title("The loss at the last step: red-orange arcs carry its gradient "
+                                "back in time, grey dashed arcs are cut", fontsize=10)
         # The only changing text up here is short: drawing text is the costly part of a redraw.
         self.k_text = self.ax_chain.text(0.0, 0.98, "", transform=self.ax_chain.transAxes,
                                          ha="left", va="top", fontsize=12, fontweight="bold")
