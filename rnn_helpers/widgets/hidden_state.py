@@ -7,17 +7,13 @@ what a memoryless hidden layer, act(x_t W_xh^T + b_h), gives at the same step.
 
 from __future__ import annotations
 
-import io
-
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from PIL import Image
 
 from rnn_helpers.anatomy import demo_params, demo_sequence, mlp_hidden_layer
 from rnn_helpers.scratch import rnn_forward
-from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, labelled_slider
+from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, labelled_slider
 
 __all__ = ["HiddenStateView", "describe_step", "hidden_state_explorer", "hidden_state_steps"]
 
@@ -32,47 +28,6 @@ def data_layers(ax) -> list:
     data = [a for a in ax.get_children() if isinstance(a, kinds) and a is not ax.patch
             and a not in ax.spines.values()]  # fmt: skip
     return sorted(data, key=lambda a: a.get_zorder()) + list(ax.spines.values())
-
-
-class BlitFigureImage(FigureImage):
-    """A FigureImage that redraws only the artists that change ("blitting").
-
-    The axes, ticks, labels and colour bar are drawn once into a background; each render
-    restores that background and draws only the artists passed to ``set_dynamic`` on
-    top (give them in the order a full draw would use: see :func:`data_layers`). This
-    view has four axes and dozens of tick labels; redrawing all of them every time would
-    cost several times the ~30 ms of a small figure.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.dynamic: list = []
-        self._background = None
-
-    def set_dynamic(self, artists) -> None:
-        """The artists redrawn on every render (drawn in this order, over the background)."""
-        for artist in artists:
-            artist.set_animated(True)  # left out of the background
-        self.dynamic = list(artists)
-        self._background = None
-
-    def render(self) -> bytes:
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self.dynamic:
-            self.fig.draw_artist(artist)
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(
-            buffer, format="png", compress_level=1
-        )
-        png = buffer.getvalue()
-        self.widget.value = png
-        self.renders += 1
-        return png
 
 
 def hidden_state_steps(x, params, nonlinearity: str = "tanh") -> tuple[np.ndarray, np.ndarray]:

@@ -17,13 +17,10 @@ redraws them over a cached background (:class:`BlitFigureImage`), well within 10
 
 from __future__ import annotations
 
-import io
 import math
 
 import ipywidgets as widgets
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, NullLocator
@@ -39,10 +36,9 @@ from rnn_helpers.bptt import (
     truncation_errors,
     truncation_example,
 )
-from rnn_helpers.widgets.base import PALETTE, FigureImage, Message
+from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message
 
 __all__ = [
-    "BlitFigureImage",
     "ChainDiagram",
     "TruncationExplorer",
     "describe_truncation",
@@ -190,51 +186,6 @@ class ChainDiagram:
             self.cut_text.set_text(f"{sub('h', start - 1)} is a constant")
         self.cut_line.set_visible(start > 0)
         self.cut_text.set_visible(start > 0)
-
-
-class BlitFigureImage(FigureImage):
-    """A FigureImage that redraws only its changing artists over a cached background.
-
-    ``FigureImage.render`` draws the whole figure (every tick label, every static arrow)
-    on each call; a figure with ~70 pieces of text then takes well over 100 ms. Here the
-    artists passed to :meth:`set_dynamic` are marked animated: the first render draws
-    everything else once and keeps the pixels, later renders restore those pixels and
-    draw only the dynamic artists on top (matplotlib's "blitting"), then encode the PNG.
-    Dynamic artists are drawn in the order given, above the static ones.
-    """
-
-    def __init__(self, figsize=(6.0, 3.2), dpi=80, alt=""):
-        super().__init__(figsize=figsize, dpi=dpi, alt=alt)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.dynamic = []
-        self._background = None
-
-    def set_dynamic(self, artists) -> None:
-        """The artists that change between renders (drawn last, in this order)."""
-        self.dynamic = list(artists)
-        for artist in self.dynamic:
-            artist.set_animated(True)
-        self._background = None
-
-    def render(self) -> bytes:
-        if self._background is None:
-            self.canvas.draw()  # everything except the animated artists
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for artist in self.dynamic:
-            if artist.get_visible():
-                artist.draw(renderer)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(),
-                                     "raw", "RGBA", 0, 1).convert("RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)  # fast; ~50 KB at 768 x 480
-        png = buffer.getvalue()
-        self.widget.value = png
-        self.renders += 1
-        return png
 
 
 def _plain_log_label(value, _pos) -> str:
