@@ -10,8 +10,9 @@ exactly what the taught code computes.
 - :func:`set_forget_bias`, :func:`force_gates`: LSTM parameters with chosen gate biases.
 - :func:`lstm_gate_trace`: the gates i, f, g, o and the states c, h of one LSTM run.
 - :func:`memory_units`: the hidden units whose cell state stores the marked numbers.
-- :func:`gru_survival`, :func:`half_life`: how much of h_0 a GRU still holds after t
-  steps for a given update-gate bias, measured, against the prediction z^t.
+- :func:`gru_survival`, :func:`half_life`: how much of its initial state h0 (h_{-1}) a
+  GRU still holds after t steps for a given update-gate bias, measured, against the
+  prediction z^t.
 - :func:`recurrent_parameter_count`: parameters of an RNN / LSTM / GRU layer (as torch).
 """
 
@@ -338,7 +339,7 @@ def measured_half_life(kept) -> float:
 
 def gru_survival(params: dict, b_z: float, steps: int = 60, *, x=None, seed: int = 0,
                  spread: float = 0.5) -> dict:
-    """How much of the initial state h_0 a GRU still holds after t steps.
+    """How much of its initial state h0 (h_{-1}) a GRU still holds after t steps.
 
     Two runs of the scratch GRU read the same inputs and differ only in their initial
     state (h0 = +spread·s and -spread·s for random signs s, one pair per batch entry). Whatever

@@ -191,10 +191,11 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
         eval_every: validation period in steps.
         seed: seed of the batch order.
         progress: show a tqdm bar (tqdm.auto: a widget in Jupyter, text elsewhere).
-        num_threads: None (default) leaves torch's thread count alone; an int sets it for
-            this run only and restores it afterwards. (On a busy machine, torch's ``nn.RNN``
-            can be several times slower with 2 threads than with 1: its many small
-            per-step operations each wait for the other thread.)
+        num_threads: None (default) keeps torch's thread count, which importing
+            ``rnn_helpers`` sets to 1 (``RNN_COURSE_THREADS`` overrides it); an int sets it
+            for this run only and restores it afterwards. (torch's ``nn.RNN`` can be several
+            times slower with 2 threads than with 1: its many small per-step operations each
+            wait for the other thread.)
 
     A NaN/inf loss or gradient stops the run and sets ``history.diverged``; nothing is
     raised.

@@ -45,6 +45,11 @@ def test_gate_viewer_slider_and_layout(sequence, lstm_params):
     assert view.marks == [int(m) for m in np.flatnonzero(x[:, 1])]
     assert len(view.figure.fig.axes) == 8  # input, 3 heatmaps, cell lines, colourbar, 2 bar panels
     assert view.widget.children == (view.slider, view.figure.widget, view.message.widget)
+    for ax in view.figure.fig.axes:  # every panel says what it shows
+        assert ax.get_title() or ax.get_title(loc="left"), ax
+    c_bars_ax = view.c_bars[0].axes
+    assert c_bars_ax.get_title() == "cell state of M1–M4 at step t"
+    assert c_bars_ax.get_xlabel() == "memory unit"
 
 
 def test_gate_viewer_updates_artists_from_the_trace(sequence, lstm_params):
@@ -149,6 +154,10 @@ def test_update_gate_view_slider_and_curves():
     assert len(pictures) == len(values)
     assert len(view.figure.fig.axes) == 2, "the figure is updated, not stacked"
     assert "longer than the 40 steps" in view.message.text  # b_z = 6: half-life ~280 steps
+    # the initial state is h0 = h_{-1}; h_0 is the state after step 0 and must not be named
+    labels = [view.ax.get_xlabel(), view.ax.get_ylabel(), view.ax.get_title()]
+    assert not any("h_0" in label for label in labels)
+    assert "h_{-1}" in view.ax.get_xlabel()
 
 
 def test_survival_message_uses_the_measured_half_life():

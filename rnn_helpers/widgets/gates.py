@@ -211,7 +211,8 @@ class LSTMGateViewer:
         self.cursors = [ax.axvline(t, color=CURSOR_COLOUR, lw=1.6)
                         for ax in [ax_in, *self.axes_heat, ax_c]]
         # Right column: the memory units at step t.
-        ax_g = fig.add_subplot(grid[1:4, 1])
+        right = grid[1:, 1].subgridspec(2, 1, height_ratios=[3.6, 1.25], hspace=0.32)
+        ax_g = fig.add_subplot(right[0])
         width = 0.26
         pos = np.arange(k)
         self.gate_bars = {}
@@ -224,13 +225,15 @@ class LSTMGateViewer:
         ax_g.set_title(f"gates of M1–M{k} at step t", fontsize=9)
         ax_g.legend(loc="upper center", ncol=3, fontsize=8, frameon=False, handlelength=1.0,
                     columnspacing=0.8)
-        ax_cb = fig.add_subplot(grid[4, 1])
+        ax_cb = fig.add_subplot(right[1])
         self.c_bars = ax_cb.bar(pos, self.trace["c"][t, self.memory], color=UNIT_COLOUR)
         c_max = float(np.abs(self.trace["c"][:, self.memory]).max()) * 1.1 + 1e-9
         ax_cb.set_ylim(-c_max, c_max)
         ax_cb.axhline(0, color="0.3", lw=0.6)
         ax_cb.set_xticks(pos, labels)
-        ax_cb.set_ylabel("C_t at step t")
+        ax_cb.set_xlabel("memory unit")
+        ax_cb.set_ylabel("C_t")
+        ax_cb.set_title(f"cell state of M1–M{k} at step t", fontsize=9)
         fig.suptitle(self._title(), fontsize=11)
         moving = [*self.cursors, self.c_dots, *self.c_bars]
         for bars in self.gate_bars.values():
@@ -290,7 +293,7 @@ def describe_survival(result: dict) -> str:
 
 
 class UpdateGateMemoryView:
-    """Slider "update gate bias": the fraction of h_0 a GRU keeps after t steps.
+    """Slider "update gate bias": the fraction of its initial state a GRU keeps after t steps.
 
     Args:
         b_z: starting value of the update gate's bias.
@@ -317,7 +320,7 @@ class UpdateGateMemoryView:
         ax_z.set_ylabel("z = sigmoid(b_z)\n(share of h kept per step)")
         ax_z.set_ylim(0, 1.02)
         ax_z.set_title("the gate", fontsize=10)
-        t = np.arange(0, steps + 1)  # t = 0 is h_0 itself: all of it is there
+        t = np.arange(0, steps + 1)  # t = 0: no step read yet, all of the initial state is there
         ax.axhline(0.5, color="0.6", lw=0.8, ls="--")
         ax.text(steps, 0.51, "half", color="0.4", ha="right", va="bottom", fontsize=9)
         (self.kept_line,) = ax.plot(t, np.zeros(steps + 1), color=PALETTE[0], lw=2,
@@ -328,10 +331,10 @@ class UpdateGateMemoryView:
                                       label="half survives (measured)")
         ax.set_xlim(0, steps)
         ax.set_ylim(0, 1.02)
-        ax.set_xlabel("steps t after the initial state h_0")
-        ax.set_ylabel("fraction of h_0 still in h_t")
+        ax.set_xlabel("steps read, t (t = 0: the initial state h0 = $h_{-1}$)")
+        ax.set_ylabel("fraction of h0 still in the state\n(after t steps: in $h_{t-1}$)")
         ax.legend(loc="upper right", fontsize=8, bbox_to_anchor=(1.0, 0.93))
-        ax.set_title("how much of the initial state h_0 is left after t steps", fontsize=10)
+        ax.set_title("how much of the initial state h0 is left after t steps", fontsize=10)
         self.ax = ax
         self.figure.tight()
         self.figure.set_moving([self.z_dot, self.kept_line, self.pred_line, self.half_marker])
