@@ -10,8 +10,8 @@ from PIL import Image
 from rnn_helpers import scratch
 from rnn_helpers.cells import gru_survival, lstm_gate_trace, memory_units
 from rnn_helpers.data import adding_problem
+from rnn_helpers.widgets.base import BlitFigureImage
 from rnn_helpers.widgets.gates import (
-    BlitFigureImage,
     LSTMGateViewer,
     UpdateGateMemoryView,
     describe_gates_at,
@@ -117,7 +117,7 @@ def test_blit_render_matches_a_full_redraw():
     ax = image.fig.subplots()
     ax.plot([0, 1], [0, 1])
     cursor = ax.axvline(0.2, color="red")
-    image.set_moving([cursor])
+    image.set_dynamic([cursor])
     first = image.render()
     cursor.set_xdata([0.7, 0.7])
     blit = _pixels(image.render())

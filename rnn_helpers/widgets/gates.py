@@ -12,14 +12,11 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
-from PIL import Image
 
 from rnn_helpers.cells import (
     gru_survival,
@@ -29,10 +26,9 @@ from rnn_helpers.cells import (
     memory_units,
 )
 from rnn_helpers.scratch import init_rnn_params
-from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, labelled_slider
+from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, labelled_slider
 
 __all__ = [
-    "BlitFigureImage",
     "LSTMGateViewer",
     "lstm_gate_viewer",
     "describe_gates_at",
@@ -58,45 +54,6 @@ def unit_order(trace: dict, memory: np.ndarray) -> np.ndarray:
     memory = [int(u) for u in memory]
     rest = [u for u in np.argsort(-trace["f"].mean(axis=0), kind="stable") if u not in memory]
     return np.array(memory + [int(u) for u in rest])
-
-
-class BlitFigureImage(FigureImage):
-    """A FigureImage that redraws only the artists that move.
-
-    The first render draws the whole figure (without the moving artists) and keeps the
-    pixels; later renders paste them back, draw the moving artists on top and encode the
-    PNG. For a figure with many axes this is several times cheaper than a full redraw.
-    Call :meth:`set_moving` with every artist an update may change.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.moving: list = []
-        self._background = None
-
-    def set_moving(self, artists) -> None:
-        """Declare the artists that updates change; the static background is redrawn."""
-        self.moving = list(artists)
-        for artist in self.moving:
-            artist.set_animated(True)
-        self._background = None
-
-    def render(self) -> bytes:
-        if self._background is None:
-            self.canvas.draw()  # animated (moving) artists are left out
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self.moving:
-            self.fig.draw_artist(artist)
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=1)
-        png = buffer.getvalue()
-        self.widget.value = png
-        self.renders += 1
-        return png
 
 
 def describe_gates_at(trace: dict, t: int, x, marks, memory, prediction=None) -> str:
@@ -238,7 +195,7 @@ class LSTMGateViewer:
         moving = [*self.cursors, self.c_dots, *self.c_bars]
         for bars in self.gate_bars.values():
             moving.extend(bars)
-        self.figure.set_moving(moving)
+        self.figure.set_dynamic(moving)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(t)
         self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
@@ -337,7 +294,7 @@ class UpdateGateMemoryView:
         ax.set_title("how much of the initial state h0 is left after t steps", fontsize=10)
         self.ax = ax
         self.figure.tight()
-        self.figure.set_moving([self.z_dot, self.kept_line, self.pred_line, self.half_marker])
+        self.figure.set_dynamic([self.z_dot, self.kept_line, self.pred_line, self.half_marker])
         self.result: dict = {}
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(b_z)
