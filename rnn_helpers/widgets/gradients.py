@@ -29,7 +29,13 @@ from rnn_helpers.dynamics import (
     with_spectral_radius,
     zero_guess_mse,
 )
-from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, labelled_slider
+from rnn_helpers.widgets.base import (
+    PALETTE,
+    BlitFigureImage,
+    FigureImage,
+    Message,
+    labelled_slider,
+)
 
 __all__ = [
     "SpectralRadiusView",
@@ -142,7 +148,8 @@ class SpectralRadiusView:
                  steps: int = DISTANCE, seed: int = 0):
         self.hidden_size, self.steps, self.seed = hidden_size, steps, seed
         self.slider = labelled_slider("spectral radius", 0.5, 1.5, 0.05, radius)
-        self.figure = FigureImage(figsize=(6.8, 3.6))
+        # Only the two curves, the title and the legend above them change: blit them.
+        self.figure = BlitFigureImage(figsize=(6.8, 3.6))
         self.message = Message()
         ax = self.figure.fig.subplots()
         d = np.arange(steps + 1)
@@ -162,6 +169,7 @@ class SpectralRadiusView:
         ax.legend(loc="lower left", fontsize=9)
         _set_title(ax, f"H = {hidden_size}, spectral radius ρ(W_hh) = 0.00")
         self.figure.tight()
+        self.figure.set_dynamic([self.linear_line, self.tanh_line, ax.title, ax.get_legend()])
         self.ax = ax
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(radius)
