@@ -24,6 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
+# The same argument checks as the NumPy side of notebooks 06-07, so messages read alike.
+from rnn_helpers.cells import _check_int, _check_kind
+
 __all__ = [
     "KINDS",
     "SequenceRegressor",
@@ -37,18 +40,6 @@ __all__ = [
 
 KINDS = ("rnn", "lstm", "gru")
 _LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-def _check_kind(kind) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"kind: expected one of 'rnn', 'lstm', 'gru', got {kind!r}")
-    return kind
-
-
-def _check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_positive(name: str, value) -> float:
