@@ -47,9 +47,10 @@ class WidgetCheck:
     """
 
     FALLBACK = (
-        "If you can read this sentence, interactive widgets are NOT rendering here. "
-        "In JupyterLab run: " + INSTALL_HINT + ". On a static viewer (GitHub, nbviewer), "
-        "open the course in JupyterLab or on Binder instead."
+        "A green tick replaces this sentence when the cell runs in JupyterLab. If you have run "
+        "the cell and still read it, interactive widgets are NOT rendering here: run "
+        + INSTALL_HINT + ". On a static viewer (GitHub, nbviewer), open the course in "
+        "JupyterLab or on Binder instead."
     )
 
     def _repr_mimebundle_(self, **kwargs):
