@@ -95,3 +95,9 @@ def test_blitted_render_matches_a_full_redraw():
     assert (np.abs(fast - slow).max(axis=-1) > 8).sum() <= 20  # antialiasing at most
     moving.set_ydata([0.9, 0.2])
     assert (np.abs(_pixels(blitted.render()) - fast).max(axis=-1) > 8).sum() > 50
+
+
+def test_a_view_not_yet_run_says_what_appears_when_it_runs():
+    bundle = MemoryExplorer().widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert '"memory a"' in bundle["text/plain"] and "run this cell" in bundle["text/plain"]

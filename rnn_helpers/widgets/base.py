@@ -125,6 +125,26 @@ class Message:
         )
 
 
+class ViewBox(widgets.VBox):
+    """The VBox that holds a view; its plain-text form tells a reader what to do.
+
+    Notebooks are committed without widget state, so a notebook opened before its cells
+    run shows each output's plain text. ipywidgets' default ("VBox(children=(...") means
+    nothing to a student; this says which slider appears when the cell runs.
+    """
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        labels = [w.description for w in self.children
+                  if isinstance(w, widgets.widgets.widget_description.DescriptionWidget)
+                  and w.description]
+        named = ", ".join(f'"{label}"' for label in labels) or "its controls"
+        if bundle is not None:
+            bundle["text/plain"] = (f"[An interactive view with {named}: run this cell in "
+                                    "JupyterLab to see it.]")
+        return bundle
+
+
 def labelled_slider(label, min, max, step, value, *, integer=False, continuous_update=True,
                     readout_format=None):
     """A slider whose visible label is ``label`` (tests and students find it by that name).

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
@@ -26,7 +25,7 @@ from rnn_helpers.cells import (
     memory_units,
 )
 from rnn_helpers.scratch import init_rnn_params
-from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, labelled_slider
+from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, ViewBox, labelled_slider
 
 __all__ = [
     "LSTMGateViewer",
@@ -198,7 +197,7 @@ class LSTMGateViewer:
         self.figure.set_dynamic(moving)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(t)
-        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
+        self.widget = ViewBox([self.slider, self.figure.widget, self.message.widget])
 
     def _title(self) -> str:
         text = f"An LSTM reads one adding-problem sequence of T = {self.T} steps"
@@ -298,7 +297,7 @@ class UpdateGateMemoryView:
         self.result: dict = {}
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(b_z)
-        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
+        self.widget = ViewBox([self.slider, self.figure.widget, self.message.widget])
 
     def update(self, b_z: float) -> None:
         """Re-run the GRU with update-gate bias ``b_z`` and redraw."""

@@ -34,6 +34,7 @@ from rnn_helpers.widgets.base import (
     BlitFigureImage,
     FigureImage,
     Message,
+    ViewBox,
     labelled_slider,
 )
 
@@ -173,7 +174,7 @@ class SpectralRadiusView:
         self.ax = ax
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(radius)
-        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
+        self.widget = ViewBox([self.slider, self.figure.widget, self.message.widget])
 
     def update(self, radius: float) -> None:
         """Redraw both curves and the sentence for spectral radius ``radius``."""
@@ -315,7 +316,7 @@ class ClipView:
         self.toggle.observe(lambda change: self.update(), names="value")
         self.slider.observe(lambda change: self.update(), names="value")
         self.update()
-        self.widget = widgets.VBox([self.toggle, self.slider, self.figure.widget,
+        self.widget = ViewBox([self.toggle, self.slider, self.figure.widget,
                                     self.message.widget, self.output])
 
     def _train(self, mode: str, threshold: float):

@@ -7,13 +7,12 @@ what a memoryless hidden layer, act(x_t W_xh^T + b_h), gives at the same step.
 
 from __future__ import annotations
 
-import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
 
 from rnn_helpers.anatomy import demo_params, demo_sequence, mlp_hidden_layer
 from rnn_helpers.scratch import rnn_forward
-from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, labelled_slider
+from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, ViewBox, labelled_slider
 
 __all__ = ["HiddenStateView", "describe_step", "hidden_state_explorer", "hidden_state_steps"]
 
@@ -147,7 +146,7 @@ class HiddenStateView:
                                  self.title])  # fmt: skip
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(t)
-        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
+        self.widget = ViewBox([self.slider, self.figure.widget, self.message.widget])
 
     def frame(self, t: int) -> dict:
         """The data drawn at step t (pure; the tests compare the artists with it)."""

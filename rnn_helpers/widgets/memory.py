@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
 import numpy as np
 
 from rnn_helpers.memory import describe_memory, impulse_response
-from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, labelled_slider
+from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, ViewBox, labelled_slider
 
 __all__ = ["MemoryExplorer", "describe_memory", "impulse_response", "memory_explorer"]
 
@@ -33,7 +32,7 @@ class MemoryExplorer:
         self.ax = ax
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(a)
-        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
+        self.widget = ViewBox([self.slider, self.figure.widget, self.message.widget])
 
     def update(self, a: float) -> None:
         """Redraw the plot and the sentence for memory factor ``a``."""

@@ -17,7 +17,7 @@ from rnn_helpers.teacher_forcing import (
     ratio_result,
     sine_task,
 )
-from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, labelled_slider
+from rnn_helpers.widgets.base import PALETTE, FigureImage, Message, ViewBox, labelled_slider
 
 __all__ = ["TeacherForcingView", "teacher_forcing_view", "example_stretch", "describe_ratio"]
 
@@ -96,7 +96,7 @@ class TeacherForcingView:
         self.ax_p, self.ax_e = ax_p, ax_e
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(ratio)
-        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget,
+        self.widget = ViewBox([self.slider, self.figure.widget, self.message.widget,
                                     self.output])
 
     def _result(self, ratio: float):

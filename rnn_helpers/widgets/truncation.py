@@ -36,7 +36,7 @@ from rnn_helpers.bptt import (
     truncation_errors,
     truncation_example,
 )
-from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message
+from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, ViewBox
 
 __all__ = [
     "ChainDiagram",
@@ -267,7 +267,7 @@ class TruncationExplorer:
 
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(k)
-        self.widget = widgets.VBox([self.slider, self.figure.widget, self.message.widget])
+        self.widget = ViewBox([self.slider, self.figure.widget, self.message.widget])
 
     def bar_heights(self, k) -> np.ndarray:
         """Drawn heights of the error bars for k (an error of 0 is drawn as no bar)."""
