@@ -157,6 +157,26 @@ def test_truncated_bptt_matches_bruteforce_definition(k, nonlinearity):
         assert rel(grads["W_hh"], full["W_hh"]) > 1e-3
 
 
+@pytest.mark.parametrize("k", [0, 1, 2, 4])
+@pytest.mark.parametrize("loss_steps", [(11,), (0, 5, 11), (2, 3, 9), (1, 10)])
+def test_truncated_bptt_with_losses_at_a_few_steps_only(k, loss_steps):
+    # Sparse losses (many-to-one, or gaps longer than k): steps no loss can reach must get
+    # exactly zero gradient, and a loss after such a gap must start its own window.
+    T, B, D, H = 12, 2, 3, 4
+    module = torch_rnn(D, H, "tanh", seed=5)
+    with torch.no_grad():
+        module.weight_hh_l0.mul_(2.0)
+    x, h0, dh = data(T, B, D, H, seed=5)
+    mask = np.zeros((T, 1, 1))
+    mask[list(loss_steps)] = 1.0
+    dh = dh * mask
+    ref = torch_truncated_grads(module, x, h0, dh, k)
+    _, cache = rnn_forward(x, h0, params_from_torch(module), "tanh")
+    grads = rnn_backward(dh, cache, truncate=k)
+    for name, g in ref.items():
+        assert rel(grads[name], g) <= 1e-7, name
+
+
 def test_truncate_zero_keeps_only_the_step_itself():
     # With k = 0, x_t only receives the gradient of the loss at its own step t.
     T, B, D, H = 4, 2, 3, 3
