@@ -145,6 +145,11 @@ class ViewBox(widgets.VBox):
         return bundle
 
 
+# How every slider of the course looks: its whole label shown, one width throughout.
+SLIDER_STYLE = {"description_width": "initial"}
+SLIDER_WIDTH = "32em"
+
+
 def labelled_slider(label, min, max, step, value, *, integer=False, continuous_update=True,
                     readout_format=None):
     """A slider whose visible label is ``label`` (tests and students find it by that name).
@@ -168,7 +173,26 @@ def labelled_slider(label, min, max, step, value, *, integer=False, continuous_u
         step=step,
         description=label,
         continuous_update=continuous_update,
-        style={"description_width": "initial"},
-        layout=widgets.Layout(width="32em"),
+        style=SLIDER_STYLE,
+        layout=widgets.Layout(width=SLIDER_WIDTH),
         **kwargs,
+    )
+
+
+def labelled_selection_slider(label, options, value, *, continuous_update=True):
+    """A slider over named positions (e.g. k = 0 … 9 and "full"), labelled ``label``.
+
+    Args:
+        label: the visible label, as for :func:`labelled_slider`.
+        options: a list of values or of (text shown, value) pairs, in slider order.
+        value: the start value, one of the options' values.
+        continuous_update: False for views that train (update only on release).
+    """
+    return widgets.SelectionSlider(
+        options=options,
+        value=value,
+        description=label,
+        continuous_update=continuous_update,
+        style=SLIDER_STYLE,
+        layout=widgets.Layout(width=SLIDER_WIDTH),
     )

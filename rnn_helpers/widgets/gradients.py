@@ -31,10 +31,12 @@ from rnn_helpers.dynamics import (
 )
 from rnn_helpers.widgets.base import (
     PALETTE,
+    SLIDER_STYLE,
     BlitFigureImage,
     FigureImage,
     Message,
     ViewBox,
+    labelled_selection_slider,
     labelled_slider,
 )
 
@@ -263,11 +265,9 @@ class ClipView:
         self.progress = progress
         self.toggle = widgets.ToggleButtons(options=["norm", "value"], value=mode,
                                             description="clipping",
-                                            style={"description_width": "initial"})
-        self.slider = widgets.SelectionSlider(
-            options=CLIP_THRESHOLDS, value=threshold, description="clip threshold",
-            continuous_update=False, style={"description_width": "initial"},
-            layout=widgets.Layout(width="32em"))
+                                            style=SLIDER_STYLE)
+        self.slider = labelled_selection_slider("clip threshold", CLIP_THRESHOLDS, threshold,
+                                                continuous_update=False)
         self.figure = FigureImage(figsize=(9.0, 3.6))
         self.message = Message()
         self.output = widgets.Output()  # the progress bar of a training run appears here

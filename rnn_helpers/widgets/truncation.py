@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 
-import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
@@ -36,7 +35,13 @@ from rnn_helpers.bptt import (
     truncation_errors,
     truncation_example,
 )
-from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, ViewBox
+from rnn_helpers.widgets.base import (
+    PALETTE,
+    BlitFigureImage,
+    Message,
+    ViewBox,
+    labelled_selection_slider,
+)
 
 __all__ = [
     "ChainDiagram",
@@ -78,14 +83,7 @@ def truncation_slider(T: int, value=2, label: str = "truncation k"):
     options = [(str(k), k) for k in range(T)] + [(FULL, FULL)]
     if value not in [v for _, v in options]:
         raise ValueError(f"value: expected one of 0 ... {T - 1} or 'full', got {value!r}")
-    return widgets.SelectionSlider(
-        options=options,
-        value=value,
-        description=label,
-        continuous_update=True,
-        style={"description_width": "initial"},
-        layout=widgets.Layout(width="32em"),
-    )
+    return labelled_selection_slider(label, options, value)
 
 
 def describe_truncation(T: int, k, errors: dict) -> tuple[str, str]:
