@@ -46,6 +46,12 @@ def _stdout(cell) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
 
 
+def _client(nb, path: Path, timeout: int) -> NotebookClient:
+    """A client for ``nb`` that runs it with its own folder as working directory."""
+    return NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                          resources={"metadata": {"path": str(path.parent)}})
+
+
 def run_notebook(path, extra_code: str | None = None, timeout: int = 600) -> NotebookRun:
     """Run every cell of ``path`` in a fresh kernel, then ``extra_code`` in the same kernel.
 
@@ -54,8 +60,7 @@ def run_notebook(path, extra_code: str | None = None, timeout: int = 600) -> Not
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = _client(nb, path, timeout)
     run = NotebookRun(path=path)
     cell_times: dict[int, float] = {}
     with client.setup_kernel():
@@ -97,8 +102,7 @@ def execute_in_place(path, timeout: int = 600) -> None:
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    _client(nb, path, timeout).execute()
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 

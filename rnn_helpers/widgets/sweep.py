@@ -61,11 +61,12 @@ def sweep_sliders(points: int = 3) -> list[dict]:
     results = []
     for slider in live_sliders():
         original = slider.value
-        for value in slider_positions(slider, points):
+        positions = slider_positions(slider, points)
+        for value in positions:
             if value == slider.value:
                 # Setting the same value fires no observer; step away first so every
                 # position is really drawn.
-                others = [v for v in slider_positions(slider, points) if v != value]
+                others = [v for v in positions if v != value]
                 if others:
                     slider.value = others[0]
             errors_before = len(_error_outputs())
