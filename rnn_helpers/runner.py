@@ -14,7 +14,7 @@ import nbformat
 from nbclient import NotebookClient
 
 PEAK_MEMORY_CODE = (
-    "import resource as _r, json as _j\n"
+    "import resource as _r\n"
     "print('PEAK-KB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)"
 )
 
