@@ -30,6 +30,15 @@ from rnn_helpers import scratch
 
 __all__ = [
     "RTOL",
+    "ATOL",
+    "Case",
+    "NotYet",
+    "compare",
+    "fmt",
+    "run_checks",
+    "same",
+    "shape_text",
+    "tuple_unpacker",
     "check_rnn_step",
     "check_rnn_forward",
     "check_rnn_step_backward",
@@ -46,8 +55,9 @@ RTOL = 1e-7
 ATOL = 1e-12
 
 
-class _NotYetError(Exception):
-    """Internal: carries the verdict for one case (never escapes this module)."""
+class NotYet(Exception):
+    """The verdict for one case: raised by a checker, caught by run_checks (never shown
+    to the student as a traceback)."""
 
     def __init__(self, message: str, *, per_case: bool = True):
         super().__init__(message)
@@ -55,7 +65,7 @@ class _NotYetError(Exception):
 
 
 @dataclass
-class _Case:
+class Case:
     """One random test case: the positional arguments for the function, and a label."""
 
     label: str
@@ -67,11 +77,11 @@ class _Case:
 # --------------------------------------------------------------------------- formatting
 
 
-def _fmt(v) -> str:
+def fmt(v) -> str:
     return f"{float(v):.6g}"
 
 
-def _shape(s) -> str:
+def shape_text(s) -> str:
     return str(tuple(int(n) for n in s))
 
 
@@ -92,41 +102,41 @@ def _where_raised(fn, tb) -> str:
 
 def _as_array(name: str, got, expected: np.ndarray) -> np.ndarray:
     if got is None:
-        raise _NotYetError(f"{name} is None, expected an array of shape {_shape(expected.shape)}")
+        raise NotYet(f"{name} is None, expected an array of shape {shape_text(expected.shape)}")
     try:
         arr = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        raise _NotYetError(
+        raise NotYet(
             f"{name} is a {type(got).__name__}, expected a NumPy array of shape "
-            f"{_shape(expected.shape)}"
+            f"{shape_text(expected.shape)}"
         ) from None
     if arr.shape != expected.shape:
-        raise _NotYetError(
-            f"{name}: returned shape {_shape(arr.shape)}, expected {_shape(expected.shape)}"
+        raise NotYet(
+            f"{name}: returned shape {shape_text(arr.shape)}, expected {shape_text(expected.shape)}"
         )
     return arr
 
 
-def _compare(name: str, got, expected) -> None:
-    """Raise _NotYetError describing the first difference between ``got`` and ``expected``."""
+def compare(name: str, got, expected) -> None:
+    """Raise NotYet describing the first difference between ``got`` and ``expected``."""
     if isinstance(expected, Mapping):
         if not isinstance(got, Mapping):
-            raise _NotYetError(f"{name} is a {type(got).__name__}, expected a dict with keys "
+            raise NotYet(f"{name} is a {type(got).__name__}, expected a dict with keys "
                         f"{', '.join(map(repr, expected))}")  # fmt: skip
         missing = [k for k in expected if k not in got]
         if missing:
-            raise _NotYetError(f"{name} is missing the key(s) {', '.join(map(repr, missing))}")
+            raise NotYet(f"{name} is missing the key(s) {', '.join(map(repr, missing))}")
         for k in expected:
-            _compare(f"{name}[{k!r}]", got[k], expected[k])
+            compare(f"{name}[{k!r}]", got[k], expected[k])
         return
     if isinstance(expected, float):
         if isinstance(got, bool) or not isinstance(got, numbers.Real | np.ndarray):
-            raise _NotYetError(f"{name} is a {type(got).__name__}, expected a number")
+            raise NotYet(f"{name} is a {type(got).__name__}, expected a number")
         if np.ndim(got) != 0:
-            shape = _shape(np.shape(got))
-            raise _NotYetError(f"{name} has shape {shape}, expected a single number")
+            shape = shape_text(np.shape(got))
+            raise NotYet(f"{name} has shape {shape}, expected a single number")
         if not np.isclose(float(got), expected, rtol=RTOL, atol=ATOL):
-            raise _NotYetError(f"{name} is {_fmt(got)}, expected {_fmt(expected)}")
+            raise NotYet(f"{name} is {fmt(got)}, expected {fmt(expected)}")
         return
     arr = _as_array(name, got, expected)
     bad = ~np.isclose(arr, expected, rtol=RTOL, atol=ATOL)
@@ -135,32 +145,32 @@ def _compare(name: str, got, expected) -> None:
         err = np.where(bad, np.abs(np.nan_to_num(arr - expected, nan=np.inf)), -1.0)
         idx = np.unravel_index(int(np.argmax(err)), arr.shape)
         where = f"[{', '.join(map(str, idx))}]" if idx else ""
-        msg = f"{name}{where} is {_fmt(arr[idx])}, expected {_fmt(expected[idx])}"
+        msg = f"{name}{where} is {fmt(arr[idx])}, expected {fmt(expected[idx])}"
         if np.allclose(arr, -expected, rtol=RTOL, atol=ATOL):
             msg += " (every entry has the wrong sign)"
-        raise _NotYetError(msg)
+        raise NotYet(msg)
 
 
 def _matches(got: dict, expected: dict) -> bool:
     try:
         for k, v in expected.items():
-            _compare(k, got[k], v)
-    except (_NotYetError, KeyError):
+            compare(k, got[k], v)
+    except (NotYet, KeyError):
         return False
     return True
 
 
-def _same(a, b) -> bool:
+def same(a, b) -> bool:
     """Are two argument values (arrays, dicts/tuples of them, numbers) unchanged?"""
     if isinstance(a, Mapping):
-        return isinstance(b, Mapping) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return isinstance(b, Mapping) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
     if isinstance(a, tuple | list):
         return (
             isinstance(b, tuple | list)
             and len(a) == len(b)
-            and all(_same(u, v) for u, v in zip(a, b, strict=True))
+            and all(same(u, v) for u, v in zip(a, b, strict=True))
         )
     try:
         return a is b or bool(a == b)
@@ -171,18 +181,18 @@ def _same(a, b) -> bool:
 # --------------------------------------------------------------------------- the engine
 
 
-def _run_checks(
+def run_checks(
     title: str,
     fn,
-    cases: list[_Case],
-    reference: Callable[[_Case], dict],
+    cases: list[Case],
+    reference: Callable[[Case], dict],
     unpack: Callable[[object], dict],
-    hints: list[tuple[str, Callable[[_Case], dict]]] = (),
+    hints: list[tuple[str, Callable[[Case], dict]]] = (),
 ) -> bool:
     """Run ``fn`` on every case and print one verdict line; True if all cases match.
 
     reference(case) -> {output name: expected value}; unpack(student's return value) ->
-    {output name: value} (or raises _NotYetError); hints: (advice, alternative reference): if the
+    {output name: value} (or raises NotYet); hints: (advice, alternative reference): if the
     student's outputs match the alternative, the advice is added to the message.
     """
     if not callable(fn):
@@ -199,7 +209,7 @@ def _run_checks(
             try:
                 out = fn(*student_args.values(), **case.kwargs)
             except NotImplementedError:
-                raise _NotYetError(
+                raise NotYet(
                     "your function raised NotImplementedError — fill in the body", per_case=False
                 ) from None
             except Exception as err:  # the student's bug, reported in words
@@ -208,34 +218,34 @@ def _run_checks(
                 advice = ""
                 if isinstance(err, ValueError) and ("matmul" in text or "shapes" in text):
                     advice = " — check the shapes: which matrix needs a .T?"
-                raise _NotYetError(
+                raise NotYet(
                     f"your function raised {type(err).__name__}"
                     + (f": {text}" if text else "")
                     + _where_raised(fn, err.__traceback__)
                     + advice
                 ) from None
             if out is None:
-                raise _NotYetError(
+                raise NotYet(
                     "your function returned None — fill in the body (and `return` the result)",
                     per_case=False,
                 )
             # First: a changed input explains any wrong output that follows from it.
             for arg, value in case.args.items():
-                if not _same(value, student_args[arg]):
-                    raise _NotYetError(
+                if not same(value, student_args[arg]):
+                    raise NotYet(
                         f"your function changed its input {arg} in place; "
                         "compute new arrays instead (e.g. x = x + 1, not x += 1)"
                     )
             got = unpack(out)
             try:
                 for key, value in expected.items():
-                    _compare(key, got[key], value)
-            except _NotYetError as fail:
+                    compare(key, got[key], value)
+            except NotYet as fail:
                 for advice, alternative in hints:
                     if _matches(got, alternative(case)):
-                        raise _NotYetError(f"{fail} — {advice}") from None
+                        raise NotYet(f"{fail} — {advice}") from None
                 raise
-        except _NotYetError as fail:
+        except NotYet as fail:
             print(f"✗ not yet: {where} {fail}" if fail.per_case else f"✗ not yet: {fail}")
             return False
         except Exception as err:  # a return value too odd to compare: still no traceback
@@ -246,20 +256,20 @@ def _run_checks(
     return True
 
 
-def _tuple_unpacker(names: tuple[str, ...], description: str):
+def tuple_unpacker(names: tuple[str, ...], description: str):
     """Unpack a return value like (h_t, cache) into {"h_t": ...}; a bare array counts as
     the first output when only one is compared."""
 
     def unpack(out):
         if isinstance(out, tuple | list):
             if len(out) < len(names):
-                raise _NotYetError(
+                raise NotYet(
                     f"your function returned a tuple of {len(out)}, expected {description}"
                 )
             return dict(zip(names, out, strict=False))
         if len(names) == 1 and isinstance(out, np.ndarray):
             return {names[0]: out}
-        raise _NotYetError(f"your function returned a {type(out).__name__}, expected {description}")
+        raise NotYet(f"your function returned a {type(out).__name__}, expected {description}")
 
     return unpack
 
@@ -278,7 +288,7 @@ def _params(rng, D, H, kind):
     return {k: 0.5 * rng.standard_normal(v.shape) for k, v in p.items()}
 
 
-def _step_cases(kind: str, *, cell_state: bool = False, seed: int = 0) -> list[_Case]:
+def _step_cases(kind: str, *, cell_state: bool = False, seed: int = 0) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
     for B, D, H in _STEP_SHAPES:
@@ -286,7 +296,7 @@ def _step_cases(kind: str, *, cell_state: bool = False, seed: int = 0) -> list[_
         if cell_state:
             args["c_prev"] = rng.standard_normal((B, H))
         args["params"] = _params(rng, D, H, kind)
-        cases.append(_Case(f"B={B}, D={D}, H={H}", args))
+        cases.append(Case(f"B={B}, D={D}, H={H}", args))
     return cases
 
 
@@ -340,8 +350,8 @@ def check_rnn_step(fn, nonlinearity: str | None = None) -> bool:
         ),
         (f"it looks like the {act} is missing", linear),
     ]
-    unpack = _tuple_unpacker(("h_t",), "(h_t, cache)")
-    return _run_checks("rnn_step", fn, cases, ref, unpack, hints)
+    unpack = tuple_unpacker(("h_t",), "(h_t, cache)")
+    return run_checks("rnn_step", fn, cases, ref, unpack, hints)
 
 
 def check_rnn_forward(fn, nonlinearity: str | None = None) -> bool:
@@ -365,7 +375,7 @@ def check_rnn_forward(fn, nonlinearity: str | None = None) -> bool:
             "h0": rng.standard_normal((B, H)),
             "params": _params(rng, D, H, "rnn"),
         }
-        cases.append(_Case(f"T={T}, B={B}, D={D}, H={H}", args))
+        cases.append(Case(f"T={T}, B={B}, D={D}, H={H}", args))
         if nonlinearity is not None:
             cases[-1].kwargs["nonlinearity"] = nonlinearity
 
@@ -385,8 +395,8 @@ def check_rnn_forward(fn, nonlinearity: str | None = None) -> bool:
             lambda c: ref(c, h0=np.zeros_like(c.args["h0"])),
         ),
     ]
-    unpack = _tuple_unpacker(("h",), "(h, cache) with h of shape (T, B, H)")
-    return _run_checks("rnn_forward", fn, cases, ref, unpack, hints)
+    unpack = tuple_unpacker(("h",), "(h, cache) with h of shape (T, B, H)")
+    return run_checks("rnn_forward", fn, cases, ref, unpack, hints)
 
 
 def check_rnn_step_backward(fn, step_fn=None) -> bool:
@@ -419,7 +429,7 @@ def check_rnn_step_backward(fn, step_fn=None) -> bool:
             return False
         dh_t = rng.standard_normal(a["h_prev"].shape)
         lib_cache = scratch.rnn_step(a["x_t"], a["h_prev"], a["params"])[1]
-        cases.append(_Case(c.label, {"dh_t": dh_t, "cache": cache}, extra={"cache": lib_cache}))
+        cases.append(Case(c.label, {"dh_t": dh_t, "cache": cache}, extra={"cache": lib_cache}))
 
     def ref(c):
         g = scratch.rnn_step_backward(c.args["dh_t"], c.extra["cache"])
@@ -439,7 +449,7 @@ def check_rnn_step_backward(fn, step_fn=None) -> bool:
         }
 
     hints = [("it looks like the tanh derivative (1 - h_t**2) is missing", flipped_activation)]
-    return _run_checks("rnn_step_backward", fn, cases, ref, lambda out: {"grads": out}, hints)
+    return run_checks("rnn_step_backward", fn, cases, ref, lambda out: {"grads": out}, hints)
 
 
 def check_lstm_step(fn) -> bool:
@@ -477,8 +487,8 @@ def check_lstm_step(fn) -> bool:
             gate_order("ifog"),
         ),
     ]
-    unpack = _tuple_unpacker(("h_t", "c_t"), "(h_t, c_t, cache)")
-    return _run_checks("lstm_step", fn, cases, ref, unpack, hints)
+    unpack = tuple_unpacker(("h_t", "c_t"), "(h_t, c_t, cache)")
+    return run_checks("lstm_step", fn, cases, ref, unpack, hints)
 
 
 def check_gru_step(fn) -> bool:
@@ -513,11 +523,11 @@ def check_gru_step(fn) -> bool:
         ("it looks like the biases are missing", lambda c: ref(c, _no_bias(c.args["params"]))),
         ("z and 1 - z seem swapped: torch uses h_t = (1 - z) * n + z * h_prev", swapped_update),
     ]
-    unpack = _tuple_unpacker(("h_t",), "(h_t, cache)")
-    return _run_checks("gru_step", fn, cases, ref, unpack, hints)
+    unpack = tuple_unpacker(("h_t",), "(h_t, cache)")
+    return run_checks("gru_step", fn, cases, ref, unpack, hints)
 
 
-def _grad_cases(seed: int, scales: list[float]) -> list[_Case]:
+def _grad_cases(seed: int, scales: list[float]) -> list[Case]:
     """Random gradient dicts of a few shapes; ``scales`` sets how large each case is."""
     rng = np.random.default_rng(seed)
     shapes = [
@@ -530,8 +540,8 @@ def _grad_cases(seed: int, scales: list[float]) -> list[_Case]:
     cases = []
     for spec, scale in zip(shapes, scales, strict=True):
         grads = {k: scale * rng.standard_normal(s) for k, s in spec.items()}
-        desc = ", ".join(f"{k} {_shape(s)}" for k, s in spec.items())
-        cases.append(_Case(desc, {"grads": grads}))
+        desc = ", ".join(f"{k} {shape_text(s)}" for k, s in spec.items())
+        cases.append(Case(desc, {"grads": grads}))
     return cases
 
 
@@ -568,8 +578,8 @@ def check_clip_by_norm(fn) -> bool:
         ("each array seems clipped by its own norm; use one global norm over all of them",
          per_array),
     ]  # fmt: skip
-    unpack = _tuple_unpacker(("clipped", "norm"), "(clipped, norm)")
-    return _run_checks("clip_by_norm", fn, cases, ref, unpack, hints)
+    unpack = tuple_unpacker(("clipped", "norm"), "(clipped, norm)")
+    return run_checks("clip_by_norm", fn, cases, ref, unpack, hints)
 
 
 def check_clip_by_value(fn) -> bool:
@@ -598,10 +608,10 @@ def check_clip_by_value(fn) -> bool:
 
     def unpack(out):
         if isinstance(out, tuple):
-            raise _NotYetError("your function returned a tuple, expected just the clipped dict")
+            raise NotYet("your function returned a tuple, expected just the clipped dict")
         return {"clipped": out}
 
-    return _run_checks("clip_by_value", fn, cases, ref, unpack, hints)
+    return run_checks("clip_by_value", fn, cases, ref, unpack, hints)
 
 
 # --------------------------------------------------------------------------- solutions
