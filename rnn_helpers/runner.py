@@ -46,21 +46,24 @@ def _stdout(cell) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
 
 
-def _client(nb, path: Path, timeout: int) -> NotebookClient:
+def _client(nb, path: Path, timeout: int, allow_errors: bool = False) -> NotebookClient:
     """A client for ``nb`` that runs it with its own folder as working directory."""
-    return NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    return NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                           resources={"metadata": {"path": str(path.parent)}})
 
 
-def run_notebook(path, extra_code: str | None = None, timeout: int = 600) -> NotebookRun:
+def run_notebook(path, extra_code: str | None = None, timeout: int = 600,
+                 allow_errors: bool = False) -> NotebookRun:
     """Run every cell of ``path`` in a fresh kernel, then ``extra_code`` in the same kernel.
 
-    The notebook runs with its own folder as working directory, as in JupyterLab.
-    Cell errors raise ``nbclient.exceptions.CellExecutionError``.
+    The notebook runs with its own folder as working directory, as in JupyterLab, and with
+    this process's environment (so ``RNN_COURSE_SEED`` reaches the kernel). A cell error
+    raises ``nbclient.exceptions.CellExecutionError``, unless ``allow_errors``: then the run
+    goes on and the errors are listed in ``error_outputs``.
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = _client(nb, path, timeout)
+    client = _client(nb, path, timeout, allow_errors)
     run = NotebookRun(path=path)
     cell_times: dict[int, float] = {}
     with client.setup_kernel():
@@ -72,7 +75,8 @@ def run_notebook(path, extra_code: str | None = None, timeout: int = 600) -> Not
             cell_times[index] = time.perf_counter() - start
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
-                    run.error_outputs.append(f"cell {index}: {out.get('ename')}")
+                    run.error_outputs.append(
+                        f"cell {index}: {out.get('ename')}: {out.get('evalue', '')}"[:300])
         extra = nbformat.v4.new_code_cell(
             (extra_code + "\n" if extra_code else "") + PEAK_MEMORY_CODE)
         nb.cells.append(extra)

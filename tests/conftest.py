@@ -31,3 +31,17 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("real-browser test (JupyterLab in headless Chromium)")
     for case, outcome in _BROWSER_RESULTS:
         terminalreporter.write_line(f"{outcome.upper():8} {case}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under a course seed other than 0, nbval compares no outputs: `# NBVAL_CHECK_OUTPUT`
+    cells print the committed run's figures, which belong to seed 0. The notebooks' own
+    asserts still run and must hold for every seed."""
+    from rnn_helpers.seed import SEED
+
+    if SEED == 0:
+        return
+    for item in items:
+        options = getattr(item, "options", None)
+        if type(item).__name__ == "IPyNbCell" and isinstance(options, dict):
+            options["check"] = False

@@ -32,7 +32,7 @@ __all__ = [
     "RTOL",
     "ATOL",
     "Case",
-    "NotYet",
+    "NotYetError",
     "compare",
     "fmt",
     "run_checks",
@@ -55,7 +55,7 @@ RTOL = 1e-7
 ATOL = 1e-12
 
 
-class NotYet(Exception):
+class NotYetError(Exception):
     """The verdict for one case: raised by a checker, caught by run_checks (never shown
     to the student as a traceback)."""
 
@@ -102,41 +102,41 @@ def _where_raised(fn, tb) -> str:
 
 def _as_array(name: str, got, expected: np.ndarray) -> np.ndarray:
     if got is None:
-        raise NotYet(f"{name} is None, expected an array of shape {shape_text(expected.shape)}")
+        raise NotYetError(f"{name} is None, expected an array of shape {shape_text(expected.shape)}")
     try:
         arr = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        raise NotYet(
+        raise NotYetError(
             f"{name} is a {type(got).__name__}, expected a NumPy array of shape "
             f"{shape_text(expected.shape)}"
         ) from None
     if arr.shape != expected.shape:
-        raise NotYet(
+        raise NotYetError(
             f"{name}: returned shape {shape_text(arr.shape)}, expected {shape_text(expected.shape)}"
         )
     return arr
 
 
 def compare(name: str, got, expected) -> None:
-    """Raise NotYet describing the first difference between ``got`` and ``expected``."""
+    """Raise NotYetError describing the first difference between ``got`` and ``expected``."""
     if isinstance(expected, Mapping):
         if not isinstance(got, Mapping):
-            raise NotYet(f"{name} is a {type(got).__name__}, expected a dict with keys "
+            raise NotYetError(f"{name} is a {type(got).__name__}, expected a dict with keys "
                         f"{', '.join(map(repr, expected))}")  # fmt: skip
         missing = [k for k in expected if k not in got]
         if missing:
-            raise NotYet(f"{name} is missing the key(s) {', '.join(map(repr, missing))}")
+            raise NotYetError(f"{name} is missing the key(s) {', '.join(map(repr, missing))}")
         for k in expected:
             compare(f"{name}[{k!r}]", got[k], expected[k])
         return
     if isinstance(expected, float):
         if isinstance(got, bool) or not isinstance(got, numbers.Real | np.ndarray):
-            raise NotYet(f"{name} is a {type(got).__name__}, expected a number")
+            raise NotYetError(f"{name} is a {type(got).__name__}, expected a number")
         if np.ndim(got) != 0:
             shape = shape_text(np.shape(got))
-            raise NotYet(f"{name} has shape {shape}, expected a single number")
+            raise NotYetError(f"{name} has shape {shape}, expected a single number")
         if not np.isclose(float(got), expected, rtol=RTOL, atol=ATOL):
-            raise NotYet(f"{name} is {fmt(got)}, expected {fmt(expected)}")
+            raise NotYetError(f"{name} is {fmt(got)}, expected {fmt(expected)}")
         return
     arr = _as_array(name, got, expected)
     bad = ~np.isclose(arr, expected, rtol=RTOL, atol=ATOL)
@@ -148,14 +148,14 @@ def compare(name: str, got, expected) -> None:
         msg = f"{name}{where} is {fmt(arr[idx])}, expected {fmt(expected[idx])}"
         if np.allclose(arr, -expected, rtol=RTOL, atol=ATOL):
             msg += " (every entry has the wrong sign)"
-        raise NotYet(msg)
+        raise NotYetError(msg)
 
 
 def _matches(got: dict, expected: dict) -> bool:
     try:
         for k, v in expected.items():
             compare(k, got[k], v)
-    except (NotYet, KeyError):
+    except (NotYetError, KeyError):
         return False
     return True
 
@@ -192,7 +192,7 @@ def run_checks(
     """Run ``fn`` on every case and print one verdict line; True if all cases match.
 
     reference(case) -> {output name: expected value}; unpack(student's return value) ->
-    {output name: value} (or raises NotYet); hints: (advice, alternative reference): if the
+    {output name: value} (or raises NotYetError); hints: (advice, alternative reference): if the
     student's outputs match the alternative, the advice is added to the message.
     """
     if not callable(fn):
@@ -209,7 +209,7 @@ def run_checks(
             try:
                 out = fn(*student_args.values(), **case.kwargs)
             except NotImplementedError:
-                raise NotYet(
+                raise NotYetError(
                     "your function raised NotImplementedError — fill in the body", per_case=False
                 ) from None
             except Exception as err:  # the student's bug, reported in words
@@ -218,21 +218,21 @@ def run_checks(
                 advice = ""
                 if isinstance(err, ValueError) and ("matmul" in text or "shapes" in text):
                     advice = " — check the shapes: which matrix needs a .T?"
-                raise NotYet(
+                raise NotYetError(
                     f"your function raised {type(err).__name__}"
                     + (f": {text}" if text else "")
                     + _where_raised(fn, err.__traceback__)
                     + advice
                 ) from None
             if out is None:
-                raise NotYet(
+                raise NotYetError(
                     "your function returned None — fill in the body (and `return` the result)",
                     per_case=False,
                 )
             # First: a changed input explains any wrong output that follows from it.
             for arg, value in case.args.items():
                 if not same(value, student_args[arg]):
-                    raise NotYet(
+                    raise NotYetError(
                         f"your function changed its input {arg} in place; "
                         "compute new arrays instead (e.g. x = x + 1, not x += 1)"
                     )
@@ -240,12 +240,12 @@ def run_checks(
             try:
                 for key, value in expected.items():
                     compare(key, got[key], value)
-            except NotYet as fail:
+            except NotYetError as fail:
                 for advice, alternative in hints:
                     if _matches(got, alternative(case)):
-                        raise NotYet(f"{fail} — {advice}") from None
+                        raise NotYetError(f"{fail} — {advice}") from None
                 raise
-        except NotYet as fail:
+        except NotYetError as fail:
             print(f"✗ not yet: {where} {fail}" if fail.per_case else f"✗ not yet: {fail}")
             return False
         except Exception as err:  # a return value too odd to compare: still no traceback
@@ -263,13 +263,13 @@ def tuple_unpacker(names: tuple[str, ...], description: str):
     def unpack(out):
         if isinstance(out, tuple | list):
             if len(out) < len(names):
-                raise NotYet(
+                raise NotYetError(
                     f"your function returned a tuple of {len(out)}, expected {description}"
                 )
             return dict(zip(names, out, strict=False))
         if len(names) == 1 and isinstance(out, np.ndarray):
             return {names[0]: out}
-        raise NotYet(f"your function returned a {type(out).__name__}, expected {description}")
+        raise NotYetError(f"your function returned a {type(out).__name__}, expected {description}")
 
     return unpack
 
@@ -608,7 +608,7 @@ def check_clip_by_value(fn) -> bool:
 
     def unpack(out):
         if isinstance(out, tuple):
-            raise NotYet("your function returned a tuple, expected just the clipped dict")
+            raise NotYetError("your function returned a tuple, expected just the clipped dict")
         return {"clipped": out}
 
     return run_checks("clip_by_value", fn, cases, ref, unpack, hints)
