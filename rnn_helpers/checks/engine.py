@@ -102,7 +102,8 @@ def _where_raised(fn, tb) -> str:
 
 def _as_array(name: str, got, expected: np.ndarray) -> np.ndarray:
     if got is None:
-        raise NotYetError(f"{name} is None, expected an array of shape {shape_text(expected.shape)}")
+        raise NotYetError(
+            f"{name} is None, expected an array of shape {shape_text(expected.shape)}")
     try:
         arr = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
