@@ -16,8 +16,7 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-# Okabe–Ito: a palette that stays distinguishable under the common colour-vision deficiencies.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+from rnn_helpers.style import PALETTE  # noqa: F401 - views and notebooks read it from here too
 
 
 class FigureImage:
