@@ -127,7 +127,7 @@ def test_message_quotes_the_value_and_the_expected_one(capsys):
     wrong = _rnn_step(bias=False)
     _, line = verdict(capsys, check_rnn_step, wrong)
     # Recompute case 1 and check the quoted numbers are the real ones.
-    case = checks.engine._step_cases("rnn", seed=1)[0].args
+    case = checks.scratch_layers._step_cases("rnn", seed=1)[0].args
     got = wrong(case["x_t"], case["h_prev"], case["params"])[0]
     exp = scratch.rnn_step(case["x_t"], case["h_prev"], case["params"])[0]
     idx = np.unravel_index(np.argmax(np.abs(got - exp)), got.shape)

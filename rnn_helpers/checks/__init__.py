@@ -1,11 +1,35 @@
 """Exercise checkers: compare a student's function with the library's on random inputs.
 
-``engine`` holds the one checker engine (``run_checks``: cases, a reference, hints, one
-✓/✗ line); every exercise's checker is built on it and re-exported here, so a notebook
-calls ``checks.check_rnn_step(rnn_step)``.
+``engine`` is the one checker engine (``run_checks``: cases, a reference, hints, one ✓/✗
+line); each topic's checkers live in their own module and are re-exported here, so a
+notebook calls ``checks.check_rnn_step(rnn_step)``. ``show_solution`` shows the library's
+reference code.
 """
 
-from rnn_helpers.checks.engine import *  # noqa: F403
-from rnn_helpers.checks.engine import __all__ as _engine_all
+from rnn_helpers.checks.engine import ATOL, RTOL, Case, NotYetError, run_checks
+from rnn_helpers.checks.scratch_layers import (
+    check_clip_by_norm,
+    check_clip_by_value,
+    check_gru_step,
+    check_lstm_step,
+    check_rnn_forward,
+    check_rnn_step,
+    check_rnn_step_backward,
+)
+from rnn_helpers.checks.solutions import show_solution
 
-__all__ = [*_engine_all]
+__all__ = [
+    "ATOL",
+    "RTOL",
+    "Case",
+    "NotYetError",
+    "check_clip_by_norm",
+    "check_clip_by_value",
+    "check_gru_step",
+    "check_lstm_step",
+    "check_rnn_forward",
+    "check_rnn_step",
+    "check_rnn_step_backward",
+    "run_checks",
+    "show_solution",
+]
