@@ -99,16 +99,44 @@ def parse_sweep(stdout: str) -> list[dict]:
 
 
 def execute_in_place(path, timeout: int = 600) -> None:
-    """Restart-and-run-all ``path`` and save it executed, without widget state.
+    """Restart-and-run-all ``path`` and save it executed, with its widgets' final state.
 
-    Widget state is dropped because it stores every rendered frame (large diffs) and a
-    student's JupyterLab re-creates the widgets when the cells run anyway.
+    The saved widget state is what a *trusted* notebook opened without a kernel draws in
+    place of each view (an untrusted one shows the ``image/png`` every view's output
+    carries; see ``rnn_helpers.widgets.base.ViewBox``). Views are saved as first drawn:
+    nothing moves a slider during the run. Only the widgets that some output displays are
+    kept (progress bars and their parts, the models a view is made of), not every widget
+    the kernel ever created.
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     _client(nb, path, timeout).execute()
-    nb.metadata.pop("widgets", None)
+    _keep_displayed_widgets(nb)
     nbformat.write(nb, path)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _keep_displayed_widgets(nb) -> None:
+    """Drop saved widget models that no output displays, directly or through a child."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    if not state:
+        return
+    roots = {o["data"][WIDGET_VIEW]["model_id"] for c in nb.cells if c.cell_type == "code"
+             for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})}
+    keep, todo = set(), [r for r in roots if r in state]
+    while todo:
+        model_id = todo.pop()
+        if model_id in keep:
+            continue
+        keep.add(model_id)
+        text = json.dumps(state[model_id].get("state", {}))
+        todo += [m for m in state if f"IPY_MODEL_{m}" in text and m not in keep]
+    for model_id in list(state):
+        if model_id not in keep:
+            del state[model_id]
 
 
 if __name__ == "__main__":

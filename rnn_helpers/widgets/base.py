@@ -8,11 +8,14 @@ flicker), and it needs no extra JupyterLab extension on Binder.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 
 import ipywidgets as widgets
 import PIL.Image
+import PIL.ImageDraw
+import PIL.ImageFont
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -125,23 +128,69 @@ class Message:
 
 
 class ViewBox(widgets.VBox):
-    """The VBox that holds a view; its plain-text form tells a reader what to do.
+    """The VBox that holds a view; displayed, it also carries a picture of its first state.
 
-    Notebooks are committed without widget state, so a notebook opened before its cells
-    run shows each output's plain text. ipywidgets' default ("VBox(children=(...") means
-    nothing to a student; this says which slider appears when the cell runs.
+    A notebook opened without a kernel (JupyterLab before Run All, GitHub, nbviewer, the
+    course website) cannot draw a live widget. So the display bundle holds, beside the
+    widget view, an ``image/png``: the view's figure as first drawn, with a caption naming
+    each slider's starting value, and a plain-text line saying what to do. A live
+    JupyterLab prefers the widget view, so a running notebook shows the live view only;
+    viewers that cannot run widgets show the picture.
     """
+
+    def controls(self) -> list:
+        """The labelled controls (sliders, toggles) of the view, in display order."""
+        return [w for w in self.children
+                if isinstance(w, widgets.widgets.widget_description.DescriptionWidget)
+                and w.description and hasattr(w, "value")]
+
+    def settings_text(self) -> str:
+        """'memory a = 0.8, clipping = norm': each control's label and current value."""
+        return ", ".join(f"{w.description} = {_value_text(w)}" for w in self.controls())
+
+    def static_picture(self) -> bytes | None:
+        """PNG bytes: the view's (first) figure with a caption of the controls' values."""
+        images = [w for w in self.children if isinstance(w, widgets.Image) and w.value]
+        if not images:
+            return None
+        return captioned_png(bytes(images[0].value),
+                             f"Interactive view at {self.settings_text() or 'its start'} "
+                             "(run the cell to move the slider)")
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
-        labels = [w.description for w in self.children
-                  if isinstance(w, widgets.widgets.widget_description.DescriptionWidget)
-                  and w.description]
-        named = ", ".join(f'"{label}"' for label in labels) or "its controls"
-        if bundle is not None:
-            bundle["text/plain"] = (f"[An interactive view with {named}: run this cell in "
-                                    "JupyterLab to see it.]")
+        if bundle is None:
+            return None
+        labels = [f'"{w.description}"' for w in self.controls()]
+        named = ", ".join(labels) or "its controls"
+        bundle["text/plain"] = (f"[An interactive view with {named}: run this cell in "
+                                "JupyterLab to move it.]")
+        png = self.static_picture()
+        if png is not None:
+            bundle["image/png"] = base64.b64encode(png).decode("ascii")
         return bundle
+
+
+def _value_text(widget) -> str:
+    value = widget.value
+    if isinstance(widget, widgets.SelectionSlider):
+        return str(widget.label)
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def captioned_png(png: bytes, caption: str) -> bytes:
+    """``png`` with a one-line ``caption`` strip added under it (white, dark grey text)."""
+    picture = PIL.Image.open(io.BytesIO(png)).convert("RGB")
+    font = PIL.ImageFont.load_default(size=13)
+    strip = 24
+    out = PIL.Image.new("RGB", (picture.width, picture.height + strip), "white")
+    out.paste(picture, (0, 0))
+    PIL.ImageDraw.Draw(out).text((8, picture.height + 5), caption, fill=(60, 60, 60), font=font)
+    buffer = io.BytesIO()
+    out.save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
 
 
 # How every slider of the course looks: its whole label shown, one width throughout.
