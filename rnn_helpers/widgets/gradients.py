@@ -1,13 +1,15 @@
 """Notebook 04's views: the "spectral radius" slider and the "clip threshold" slider.
 
 - :class:`SpectralRadiusView` rescales one W_hh to the chosen spectral radius and redraws
-  ‖∂h_{T-1}/∂h_t‖ over the distance T − 1 − t for a linear RNN and a tanh RNN (analytic: the linear
-  curve is exact from one precomputed ‖W^d‖, the tanh curve costs ~10 ms and is cached).
+  ‖∂h_{T-1}/∂h_t‖ over the distance T − 1 − t for a linear RNN and for a tanh RNN driven by a
+  strong and by a weak input (analytic: the linear curve is exact from one precomputed
+  ‖W^d‖, each tanh curve costs ~10 ms and is cached).
 - :class:`ClipView` shows what clipping by value or by norm does to a 2-D gradient vector,
   and trains the scratch RNN from exploding gradients with that clipping (on release,
-  with a progress bar, ~0.5 s, cached per (mode, threshold)).
+  with a progress bar, ~0.5 s, cached per (mode, threshold, seed)).
 
-The numbers come from :mod:`rnn_helpers.dynamics`; these classes only draw them.
+The numbers come from :mod:`rnn_helpers.dynamics`; these classes only draw them. Seeds are
+explicit arguments (default 0); notebook 04 passes the course seed ``rnn_helpers.SEED``.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ def _set_title(ax, text: str, **kwargs) -> None:
 HIDDEN_SIZE = 32
 DISTANCE = 60
 Y_RANGE = (1e-20, 1e12)
+STRONG_INPUT = 1.0  # W_xh entries of std 1 on N(0, 1) inputs: many units saturate
+# W_xh entries of std 0.1 (the sine run's U(±1/√32) has std 0.10): few units saturate.
+WEAK_INPUT = 0.1
 
 
 class _Curves:
@@ -88,17 +93,17 @@ class _Curves:
         self.steps, self.seed = steps, seed
         # (r W)^d = r^d W^d: the linear curve at any radius is this one times r^d.
         self.linear_at_1 = gradient_norm_vs_distance(self.W1, "linear", steps)
-        self.tanh_cache: dict[float, np.ndarray] = {}
+        self.tanh_cache: dict[tuple, np.ndarray] = {}
 
-    def at(self, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    def at(self, radius: float, input_scale: float) -> tuple[np.ndarray, np.ndarray]:
         d = np.arange(self.steps + 1)
         with np.errstate(over="ignore", under="ignore"):
             linear = self.linear_at_1 * float(radius) ** d
-        key = round(float(radius), 6)
+        key = (round(float(radius), 6), float(input_scale))
         if key not in self.tanh_cache:
             W = with_spectral_radius(self.W1, radius)
-            self.tanh_cache[key] = gradient_norm_vs_distance(W, "tanh", self.steps,
-                                                             seed=self.seed)
+            self.tanh_cache[key] = gradient_norm_vs_distance(
+                W, "tanh", self.steps, input_scale=input_scale, seed=self.seed)
         return linear, self.tanh_cache[key]
 
 
@@ -106,21 +111,27 @@ _CURVES: dict[tuple, _Curves] = {}
 
 
 def spectral_radius_curves(radius: float, hidden_size: int = HIDDEN_SIZE,
-                           steps: int = DISTANCE, seed: int = 0):
+                           steps: int = DISTANCE, seed: int = 0,
+                           input_scale: float = STRONG_INPUT):
     """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … steps, for a linear and a tanh RNN with ρ(W_hh) = radius.
 
     Both RNNs share one random W_hh (seeded), rescaled to the radius; the tanh one runs on a
-    random input sequence (see ``rnn_helpers.dynamics.gradient_norm_vs_distance``).
+    random input sequence whose weights W_xh have standard deviation ``input_scale`` (see
+    ``rnn_helpers.dynamics.gradient_norm_vs_distance``): :data:`STRONG_INPUT` saturates many
+    units, :data:`WEAK_INPUT` few.
 
     Returns:
         (linear, tanh): two arrays of shape (steps + 1,).
     """
     if not (isinstance(radius, int | float) and math.isfinite(radius) and radius > 0):
         raise ValueError(f"radius: expected a number > 0, got {radius!r}")
+    if not (isinstance(input_scale, int | float) and math.isfinite(input_scale)
+            and input_scale >= 0):
+        raise ValueError(f"input_scale: expected a number >= 0, got {input_scale!r}")
     key = (hidden_size, steps, seed)
     if key not in _CURVES:
         _CURVES[key] = _Curves(hidden_size, steps, seed)
-    return _CURVES[key].at(radius)
+    return _CURVES[key].at(radius, input_scale)
 
 
 def _per_step(norms) -> float:
@@ -128,8 +139,11 @@ def _per_step(norms) -> float:
     return 10 ** log_slope(norms)
 
 
-def describe_radius(radius: float, linear, tanh) -> str:
-    """A sentence: how the gradient changes per step and after the full distance."""
+def describe_radius(radius: float, linear, tanh, weak=None) -> str:
+    """A sentence: how the gradient changes per step and after the full distance.
+
+    ``tanh`` is the strong-input tanh curve, ``weak`` (optional) the weak-input one.
+    """
     steps = len(linear) - 1
     q_lin, q_tanh = _per_step(linear), _per_step(tanh)
     if abs(radius - 1.0) < 1e-9:
@@ -138,14 +152,19 @@ def describe_radius(radius: float, linear, tanh) -> str:
         fate = "vanishes"
     else:
         fate = "explodes"
-    return (f"spectral radius {radius:.2f}: in a linear RNN the gradient {fate} "
+    text = (f"spectral radius {radius:.2f}: in a linear RNN the gradient {fate} "
             f"(×{q_lin:.2f} per step, {linear[-1]:.1e} after {steps} steps); "
-            f"with tanh it is ×{q_tanh:.2f} per step ({tanh[-1]:.1e}), "
-            "because tanh′ ≤ 1 shrinks it further.")
+            f"with tanh and a strong input (saturated units) it is ×{q_tanh:.2f} per step "
+            f"({tanh[-1]:.1e})")
+    if weak is None:
+        return text + "."
+    return (text + f"; with tanh and a weak input (few saturated units) ×{_per_step(weak):.2f}"
+            f" per step ({weak[-1]:.1e}): tanh damps only where its units saturate.")
 
 
 class SpectralRadiusView:
-    """Slider "spectral radius" (0.5 … 1.5) and ‖∂h_{T-1}/∂h_t‖ over the distance, log scale."""
+    """Slider "spectral radius" (0.5 … 1.5) and ‖∂h_{T-1}/∂h_t‖ over the distance, log scale:
+    the linear RNN, and the tanh RNN on a strong and on a weak input."""
 
     def __init__(self, radius: float = 0.9, hidden_size: int = HIDDEN_SIZE,
                  steps: int = DISTANCE, seed: int = 0):
@@ -162,7 +181,9 @@ class SpectralRadiusView:
         (self.linear_line,) = ax.plot(d, np.ones(steps + 1), "--", color=PALETTE[1], lw=2,
                                       label="linear RNN: ‖W_hh^d‖")
         (self.tanh_line,) = ax.plot(d, np.ones(steps + 1), "-", color=PALETTE[0], lw=2,
-                                    label="tanh RNN: ‖∏ diag(tanh′)·W_hh‖")
+                                    label="tanh RNN, strong input: ‖∏ diag(tanh′)·W_hh‖")
+        (self.weak_line,) = ax.plot(d, np.ones(steps + 1), ":", color=PALETTE[2], lw=2.2,
+                                    label=f"tanh RNN, weak input ({WEAK_INPUT:g})")
         ax.set_yscale("log")
         ax.set_ylim(*Y_RANGE)
         _plain_log_ticks(ax.yaxis, range(-20, 13, 4))
@@ -172,7 +193,8 @@ class SpectralRadiusView:
         ax.legend(loc="lower left", fontsize=9)
         _set_title(ax, f"H = {hidden_size}, spectral radius ρ(W_hh) = 0.00")
         self.figure.tight()
-        self.figure.set_dynamic([self.linear_line, self.tanh_line, ax.title, ax.get_legend()])
+        self.figure.set_dynamic([self.linear_line, self.tanh_line, self.weak_line, ax.title,
+                                 ax.get_legend()])
         self.ax = ax
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self.update(radius)
@@ -182,19 +204,22 @@ class SpectralRadiusView:
         """Redraw both curves and the sentence for spectral radius ``radius``."""
         radius = float(radius)
         linear, tanh = spectral_radius_curves(radius, self.hidden_size, self.steps, self.seed)
+        _, weak = spectral_radius_curves(radius, self.hidden_size, self.steps, self.seed,
+                                         input_scale=WEAK_INPUT)
         # Values beyond the axes are clamped so the line leaves the plot instead of vanishing.
         lo, hi = Y_RANGE[0] / 10, Y_RANGE[1] * 10
         self.linear_line.set_ydata(np.clip(linear, lo, hi))
         self.tanh_line.set_ydata(np.clip(tanh, lo, hi))
+        self.weak_line.set_ydata(np.clip(weak, lo, hi))
         _set_title(self.ax, f"H = {self.hidden_size}, spectral radius ρ(W_hh) = {radius:.2f}")
-        self.message.set(describe_radius(radius, linear, tanh),
+        self.message.set(describe_radius(radius, linear, tanh, weak),
                          "warn" if radius > 1.0 + 1e-9 else "info")
         self.figure.render()
 
 
-def spectral_radius_view(radius: float = 0.9):
+def spectral_radius_view(radius: float = 0.9, seed: int = 0):
     """Build the "spectral radius" view and return its widget (display it in a cell)."""
-    return SpectralRadiusView(radius).widget
+    return SpectralRadiusView(radius, seed=seed).widget
 
 
 # --------------------------------------------------------------------------- clipping
@@ -224,16 +249,20 @@ def _clip_arg(mode: str, threshold: float):
     return None if math.isinf(threshold) else (mode, float(threshold))
 
 
-def clipped_run(mode: str, threshold: float, *, progress: bool = False):
+def _run_key(clip, seed: int) -> tuple:
+    return (clip or ("off",), int(seed))
+
+
+def clipped_run(mode: str, threshold: float, *, seed: int = 0, progress: bool = False):
     """The training history of :func:`rnn_helpers.dynamics.exploding_run` with this clipping.
 
-    Cached per (mode, threshold) for the session: a second call is instant. threshold = inf
-    trains without clipping (the same run for both modes).
+    Cached per (mode, threshold, seed) for the session: a second call is instant.
+    threshold = inf trains without clipping (the same run for both modes).
     """
     clip = _clip_arg(mode, threshold)
-    key = clip or ("off",)
+    key = _run_key(clip, seed)
     if key not in _RUNS:
-        _RUNS[key] = exploding_run(clip, progress=progress)[1]
+        _RUNS[key] = exploding_run(clip, progress=progress, seed=int(seed))[1]
     return _RUNS[key]
 
 
@@ -261,8 +290,9 @@ class ClipView:
     and the unclipped run for reference.
     """
 
-    def __init__(self, mode: str = "norm", threshold: float = 1.0, *, progress: bool = True):
-        self.progress = progress
+    def __init__(self, mode: str = "norm", threshold: float = 1.0, *, seed: int = 0,
+                 progress: bool = True):
+        self.progress, self.seed = progress, int(seed)
         self.toggle = widgets.ToggleButtons(options=["norm", "value"], value=mode,
                                             description="clipping",
                                             style=SLIDER_STYLE)
@@ -321,11 +351,11 @@ class ClipView:
 
     def _train(self, mode: str, threshold: float):
         clip = _clip_arg(mode, threshold)
-        if (clip or ("off",)) in _RUNS or not self.progress:
-            return clipped_run(mode, threshold)
+        if _run_key(clip, self.seed) in _RUNS or not self.progress:
+            return clipped_run(mode, threshold, seed=self.seed)
         self.output.clear_output(wait=True)
         with self.output:
-            return clipped_run(mode, threshold, progress=True)
+            return clipped_run(mode, threshold, seed=self.seed, progress=True)
 
     def update(self) -> None:
         """Redraw the geometry and the training run for the current mode and threshold."""
@@ -354,7 +384,7 @@ class ClipView:
                 end.set_data([loss.size - 1], [min(shown[-1], 5e6)])
             else:
                 end.set_data([], [])
-        baseline = zero_guess_mse()
+        baseline = zero_guess_mse(seed=self.seed)
         geometry = ("no clipping: the gradient is used as it is"
                     if math.isinf(c) else
                     f"{mode} clipping at {c:g} turns g = (3, 1) by {angle:.1f}°")
@@ -363,6 +393,6 @@ class ClipView:
         self.figure.render()
 
 
-def clip_view(mode: str = "norm", threshold: float = 1.0):
+def clip_view(mode: str = "norm", threshold: float = 1.0, seed: int = 0):
     """Build the "clip threshold" view and return its widget (display it in a cell)."""
-    return ClipView(mode, threshold).widget
+    return ClipView(mode, threshold, seed=seed).widget
