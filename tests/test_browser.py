@@ -99,7 +99,7 @@ def lab(tmp_path_factory):
                 log.close()
                 pytest.fail("JupyterLab did not start:\n" + (base / "server.log").read_text())
             time.sleep(0.5)
-    yield {"url": url, "token": token, "root": root}
+    yield {"url": url, "token": token, "root": root, "env": env}
     server.terminate()
     try:
         server.wait(timeout=20)
@@ -257,3 +257,55 @@ def _shutdown_kernels(lab) -> None:
         req = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}?token={token}",
                                      method="DELETE")
         urllib.request.urlopen(req, timeout=10)
+
+
+# Notebooks opened WITHOUT running them: every view must show its picture, both when the
+# notebook is untrusted (a fresh clone, Binder: JupyterLab shows the output's image/png)
+# and when it is trusted (JupyterLab draws the widget from the saved widget state).
+UNRUN = ["00_start_here.ipynb", "04_vanishing_and_exploding_gradients.ipynb"]
+
+
+def _view_cells(path: Path) -> list[int]:
+    """Indices (among code cells) of the cells whose output is an interactive view."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    return [i for i, c in enumerate(code) for o in c.outputs
+            if "interactive view" in o.get("data", {}).get("text/plain", "")]
+
+
+@pytest.mark.parametrize("trusted", [False, True], ids=["untrusted", "trusted"])
+@pytest.mark.parametrize("name", UNRUN)
+def test_views_show_their_picture_without_running(lab, browser, name, trusted):
+    path = lab["root"] / name
+    if trusted:
+        subprocess.run([sys.executable, "-m", "jupyter", "trust", str(path)], check=True,
+                       capture_output=True, env=lab["env"])
+    cells = _view_cells(path)
+    assert cells, f"{name}: no interactive view in the committed outputs"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab['url']}/lab/tree/{name}?reset&token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=90_000)
+        time.sleep(2.0)  # saved widget state is restored after the kernel is ready
+        code_cells = _panel(page).locator(".jp-CodeCell")
+        for index in cells:
+            cell = code_cells.nth(index)
+            cell.scroll_into_view_if_needed()
+            deadline = time.time() + 30
+            while True:
+                widths = [img.evaluate("i => i.complete ? i.naturalWidth : 0")
+                          for img in cell.locator(".jp-OutputArea-output img").all()]
+                if any(w > 100 for w in widths):
+                    break
+                if time.time() > deadline:
+                    text = cell.locator(".jp-OutputArea").inner_text()[:300]
+                    pytest.fail(f"{name} ({'trusted' if trusted else 'untrusted'}): code cell "
+                                f"{index} shows no picture of its view; it shows {text!r}")
+                time.sleep(0.5)
+            assert not cell.get_by_text("Error displaying widget").count(), \
+                f"{name}: code cell {index} shows a widget error"
+            assert "VBox(" not in cell.inner_text(), f"{name}: code cell {index} shows a repr"
+    finally:
+        page.close()
+        _shutdown_kernels(lab)
