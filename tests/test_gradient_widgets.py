@@ -128,3 +128,36 @@ def test_describe_run_sentences():
     assert 0.4 < baseline < 0.7
     h = gw.clipped_run("norm", math.inf)
     assert gw.describe_run(h, baseline).startswith(f"diverged at step {h.diverged_at_step}")
+
+
+# --------------------------------------------------------------------------- seeds, weak input
+
+
+def test_weak_input_curve_is_drawn_and_named():
+    view = gw.SpectralRadiusView(1.5)
+    _, weak = gw.spectral_radius_curves(1.5, input_scale=gw.WEAK_INPUT)
+    lo, hi = gw.Y_RANGE[0] / 10, gw.Y_RANGE[1] * 10
+    np.testing.assert_allclose(view.weak_line.get_ydata(), np.clip(weak, lo, hi))
+    assert "weak input" in view.message.text and "saturate" in view.message.text
+    with pytest.raises(ValueError, match="input_scale"):
+        gw.spectral_radius_curves(1.0, input_scale=-1.0)
+
+
+def test_views_follow_the_seed():
+    lin0, tanh0 = gw.spectral_radius_curves(1.2, seed=0)
+    lin1, tanh1 = gw.spectral_radius_curves(1.2, seed=1)
+    assert not np.allclose(lin0, lin1) and not np.allclose(tanh0, tanh1)
+    view = gw.SpectralRadiusView(1.2, seed=1)
+    np.testing.assert_allclose(view.tanh_line.get_ydata(),
+                               np.clip(tanh1, gw.Y_RANGE[0] / 10, gw.Y_RANGE[1] * 10))
+
+
+def test_clip_runs_are_cached_per_seed(counted_runs):
+    gw.clipped_run("norm", 1.0, seed=0)
+    gw.clipped_run("norm", 1.0, seed=1)
+    gw.clipped_run("norm", 1.0, seed=1)
+    assert len(counted_runs) == 2
+    view = gw.ClipView(progress=False, seed=1)  # "off" for seed 1 is new, norm 1 is cached
+    assert len(counted_runs) == 3
+    run = gw.clipped_run("norm", 1.0, seed=1)
+    assert f"validation MSE {run.val_loss[-1]:.3g}" in view.message.text
