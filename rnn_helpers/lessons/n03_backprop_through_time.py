@@ -1,0 +1,310 @@
+"""What notebook 03 computes beyond the scratch layers: BPTT through an output layer on a
+three-step scalar example, truncated BPTT as it is used in practice (chunks, the state
+carried and the graph cut every k steps), what each truncation costs, and the training
+comparison over several seeds.
+
+Two truncations, both "truncated BPTT" in the literature, are compared here:
+
+- **per-step window** (``rnn_backward(dh, cache, truncate=k)``, the slider of notebook 03):
+  the loss at *every* step t flows back exactly k steps. The whole forward pass is kept and,
+  with a loss at every step, the backward sweep carries k+1 gradients at once: O(T k) work.
+- **chunked** (:func:`chunked_bptt`, torch's ``h = h.detach()`` between chunks): the
+  sequence is cut into chunks of k steps; each chunk runs forward from the state the last
+  one ended in (its value carried, its gradient cut), backpropagates through its own k
+  steps only, and is then forgotten. Memory O(k), work O(T). The loss at step t flows back
+  to the start of its chunk: t mod k steps, between 0 and k-1.
+
+Shapes as in :mod:`rnn_helpers.scratch`: x (T, B, D), states (B, H), dh (T, B, H).
+Seeds are explicit parameters (default 0); the notebook passes values derived from the
+course seed ``rnn_helpers.SEED``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+import tracemalloc
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from rnn_helpers.bptt import CUT, FUTURE, KEPT, PARAM_KEYS, normalise_k
+from rnn_helpers.data import sine_dataset
+from rnn_helpers.scratch import (
+    init_rnn_params,
+    linear_backward,
+    linear_forward,
+    rnn_backward,
+    rnn_forward,
+)
+from rnn_helpers.training import init_model, train
+
+__all__ = [
+    "SCALAR_EXAMPLE",
+    "BPTTCost",
+    "bptt_costs",
+    "chunk_length",
+    "chunked_bptt",
+    "chunked_reach_matrix",
+    "scalar_example_by_code",
+    "training_spread",
+]
+
+
+def chunk_length(k) -> int:
+    """Return k as an int >= 1 (the number of steps per chunk), or raise ValueError."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k: expected the chunk length, an integer >= 1, got {k!r}")
+    return int(k)
+
+
+# --------------------------------------------------------------------------- output layer
+
+
+# Notebook 03's worked example: one unit (D = H = O = 1), three steps, h_{-1} = 0,
+# y_hat_t = w_y h_t + c at every step, L = sum_t (y_hat_t - y_t)^2 / 2.
+SCALAR_EXAMPLE = {
+    "x": (1.0, 0.0, 0.0),
+    "y": (1.0, 0.0, 0.0),
+    "w_x": 1.0,
+    "w_h": 0.5,
+    "b": 0.0,
+    "w_y": 2.0,
+    "c": 0.0,
+}
+
+
+def scalar_example_by_code(example: dict = SCALAR_EXAMPLE) -> dict:
+    """The scalar example run through the library's layers: rnn_forward, linear_forward,
+    then linear_backward and rnn_backward.
+
+    The head is applied at every step, so the loss sends dy_hat_t = y_hat_t - y_t into
+    the head, and the head sends dh_t = dy_hat_t W_hy into the state: that is the ``dh``
+    rnn_backward takes. dW_hy = sum_t dy_hat_t^T h_t.
+
+    Returns a dict of per-step lists (h, y_hat, dy_hat, dh_direct, dh_total, delta; one
+    float per step) and the gradients dW_xh, dW_hh, db_h, dW_hy, db_y (floats).
+    """
+    x = np.array(example["x"], dtype=np.float64).reshape(-1, 1, 1)  # (T, B=1, D=1)
+    y = np.array(example["y"], dtype=np.float64).reshape(-1, 1, 1)  # (T, B=1, O=1)
+    if x.shape != y.shape:
+        raise ValueError(f"example: x and y need one value per step, got {x.shape} and {y.shape}")
+    params = {"W_xh": np.array([[example["w_x"]]]), "W_hh": np.array([[example["w_h"]]]),
+              "b_h": np.array([example["b"]])}  # fmt: skip
+    W_hy, b_y = np.array([[example["w_y"]]]), np.array([example["c"]])
+    h, rnn_cache = rnn_forward(x, np.zeros((1, 1)), params)
+    y_hat, head_cache = linear_forward(h, W_hy, b_y)
+    dy_hat = y_hat - y  # d/dy_hat of (y_hat - y)^2 / 2
+    head = linear_backward(dy_hat, head_cache)
+    grads = rnn_backward(head["h"], rnn_cache)
+    # Per step: dL/dh_t in total and delta_t = dL/da_t, from the same sweep as rnn_backward.
+    T = x.shape[0]
+    dh_total, delta = np.empty(T), np.empty(T)
+    carried = 0.0
+    for t in reversed(range(T)):
+        dh_total[t] = head["h"][t, 0, 0] + carried
+        delta[t] = dh_total[t] * (1.0 - h[t, 0, 0] ** 2)
+        carried = delta[t] * example["w_h"]
+    return {
+        "h": h[:, 0, 0].tolist(),
+        "y_hat": y_hat[:, 0, 0].tolist(),
+        "dy_hat": dy_hat[:, 0, 0].tolist(),
+        "dh_direct": head["h"][:, 0, 0].tolist(),
+        "dh_total": dh_total.tolist(),
+        "delta": delta.tolist(),
+        "dW_xh": float(grads["W_xh"][0, 0]),
+        "dW_hh": float(grads["W_hh"][0, 0]),
+        "db_h": float(grads["b_h"][0]),
+        "dW_hy": float(head["W_hy"][0, 0]),
+        "db_y": float(head["b_y"][0]),
+    }
+
+
+# --------------------------------------------------------------------------- chunked TBPTT
+
+
+def chunked_bptt(x, h0, params, dh, k, nonlinearity: str = "tanh"):
+    """Truncated BPTT as practice does it: chunks of k steps, the state carried between
+    chunks as a value, the gradient cut at every chunk boundary.
+
+    For each chunk c = steps s ... s+k-1 (the last chunk may be shorter):
+    1. run rnn_forward over the chunk from the carried state (h0 for the first chunk);
+    2. run rnn_backward over the chunk alone with dh[s : s+k] and add its parameter
+       gradients to the totals; the carried state is a constant, so nothing flows back
+       into an earlier chunk (torch: ``h = h.detach()``);
+    3. keep only the chunk's last state and forget the rest.
+    The states are exactly those of one full forward pass; only the gradient differs.
+
+    Inputs:
+    - x: inputs, shape (T, B, D)
+    - h0: initial state h_{-1}, shape (B, H) (None: zeros)
+    - params: W_xh (H, D), W_hh (H, H), b_h (H,)
+    - dh: dL/dh_t arriving directly at each step, shape (T, B, H)
+    - k: chunk length, an int >= 1 (k >= T: one chunk, full BPTT)
+    - nonlinearity: "tanh", "relu" or "sigmoid"
+
+    Returns a tuple of:
+    - grads: W_xh (H, D), W_hh (H, H), b_h (H,), and h0 (B, H), which only the first
+      chunk reaches
+    - h_last: the state after the last step, shape (B, H) (where the next chunk would start)
+    """
+    k = chunk_length(k)
+    x = np.asarray(x, dtype=np.float64)
+    dh = np.asarray(dh, dtype=np.float64)
+    if x.ndim != 3:
+        raise ValueError(f"x: expected shape (T, B, D), got {x.shape}")
+    if dh.ndim != 3 or dh.shape[:2] != x.shape[:2]:
+        raise ValueError(f"dh: expected shape (T, B, H) = ({x.shape[0]}, {x.shape[1]}, H), "
+                         f"got {dh.shape}")  # fmt: skip
+    T = x.shape[0]
+    grads = {name: np.zeros_like(np.asarray(params[name], dtype=np.float64))
+             for name in PARAM_KEYS}  # fmt: skip
+    h = h0
+    for start in range(0, T, k):
+        states, cache = rnn_forward(x[start:start + k], h, params, nonlinearity)
+        g = rnn_backward(dh[start:start + k], cache)
+        for name in PARAM_KEYS:
+            grads[name] += g[name]
+        if start == 0:
+            grads["h0"] = g["h0"]  # only the first chunk starts from the live h0
+        h = states[-1]  # carried on as a value: the next chunk cannot send gradient into it
+    return grads, h
+
+
+def chunked_reach_matrix(T: int, k) -> np.ndarray:
+    """Which step each loss reaches under chunked truncation with chunks of k steps.
+
+    Returns an int array R of shape (T, T), with the constants of :mod:`rnn_helpers.bptt`:
+    R[t, s] is KEPT if s is in t's chunk and s <= t, CUT if s is in an earlier chunk,
+    FUTURE if s > t. Compare ``bptt.reach_matrix(T, k)`` for the per-step window.
+    """
+    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 1:
+        raise ValueError(f"T: expected an integer >= 1 (the number of time steps), got {T!r}")
+    k = chunk_length(k)
+    t = np.arange(T)[:, None]
+    s = np.arange(T)[None, :]
+    R = np.full((T, T), FUTURE, dtype=np.int64)
+    R[s <= t] = CUT
+    R[(s <= t) & (s // k == t // k)] = KEPT
+    return R
+
+
+@dataclass
+class BPTTCost:
+    """What one gradient computation cost: forward + backward over the whole sequence.
+
+    Attributes:
+        seconds: the fastest of the timed repeats (wall clock).
+        peak_mb: the largest amount of memory it allocated at once (tracemalloc), in MB.
+        states_kept: how many states h_t (each B x H numbers) are held for the backward
+            pass at once: T for the whole forward pass, k for one chunk.
+        backward_madds: multiply-adds of the backward recurrence through W_hh (each
+            gradient moved one step back is a (B, H) @ (H, H) product, B H^2 of them):
+            T B H^2 for full BPTT and for chunks, about T (k - 1) B H^2 for the per-step
+            window, which moves k - 1 gradients of different ages back at every step.
+    """
+
+    seconds: float
+    peak_mb: float
+    states_kept: int
+    backward_madds: int
+
+
+def bptt_costs(T: int = 1000, B: int = 16, D: int = 1, H: int = 32, k: int = 25,
+               repeats: int = 3, seed: int = 0) -> dict:
+    """Measure full BPTT, the per-step window and chunked truncation on one long sequence
+    with a loss at every step (a random readout, as in notebook 03).
+
+    The per-step window keeps k steps for every loss (``truncate=k-1``: the loss at t
+    reaches t-k+1 ... t); the chunks are k steps long, so the best-served loss of a chunk
+    gets the same k steps and the others fewer.
+
+    Returns a dict "full" / "per-step window" / "chunked" -> :class:`BPTTCost`.
+    """
+    k = chunk_length(k)
+    if not (isinstance(repeats, numbers.Integral) and repeats >= 1):
+        raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
+    rng = np.random.default_rng(seed)
+    params = init_rnn_params(D, H, seed=seed)
+    x = rng.standard_normal((T, B, D))
+    dh = rng.standard_normal((T, B, H))
+    h0 = np.zeros((B, H))
+
+    def full():
+        _, cache = rnn_forward(x, h0, params)
+        return rnn_backward(dh, cache)
+
+    def per_step():
+        _, cache = rnn_forward(x, h0, params)
+        return rnn_backward(dh, cache, truncate=k - 1)
+
+    def chunked():
+        return chunked_bptt(x, h0, params, dh, k)
+
+    step = B * H * H  # multiply-adds of one gradient moved one step back through W_hh
+    runs = {
+        "full": (full, T, T * step),
+        "per-step window": (per_step, T, T * (k - 1) * step),
+        "chunked": (chunked, min(k, T), T * step),
+    }
+    costs = {}
+    for name, (fn, kept, madds) in runs.items():
+        already = tracemalloc.is_tracing()  # e.g. under a memory profiler: leave it running
+        if already:
+            tracemalloc.reset_peak()
+        else:
+            tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            fn()
+            peak = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            if not already:
+                tracemalloc.stop()
+        seconds = math.inf
+        for _ in range(repeats):
+            tic = time.perf_counter()
+            fn()
+            seconds = min(seconds, time.perf_counter() - tic)
+        costs[name] = BPTTCost(seconds, peak / 1e6, kept, madds)
+    return costs
+
+
+# --------------------------------------------------------------------------- training spread
+
+
+def training_spread(seeds, ks=(1, 5, "full"), hidden_size: int = 32, epochs: int = 20,
+                    progress: bool = True) -> dict:
+    """Notebook 03's training comparison, once per seed: the noisy sine (50 values -> the
+    51st) with ``sine_dataset(50, seed=s)``, the scratch RNN + head from
+    ``init_model(1, hidden_size, seed=s)`` (the same start for every k), Adam lr 1e-3,
+    batches of 32, gradient entries clipped to [-10, 10], shuffling from s.
+
+    Inputs:
+    - seeds: the seeds to run, e.g. range(SEED + 1, SEED + 3)
+    - ks: truncations to compare: ints, and None or "full" for full BPTT
+    - progress: one progress bar over all the runs
+
+    Returns a dict seed -> {k: final validation RMSE (inf if the run diverged), with the
+    keys of ``ks`` as given, and "noise": the RMSE of the noise-free sine on the same
+    validation targets, the floor no model can beat on average}.
+    """
+    seeds = list(seeds)
+    bar = tqdm(total=len(seeds) * len(ks), desc="seeds x truncations", disable=not progress)
+    out = {}
+    for seed in seeds:
+        x_train, y_train, x_val, y_val = sine_dataset(window=50, seed=seed)
+        clean = sine_dataset(window=50, seed=seed, noise=0.0)[3]
+        row = {"noise": float(np.sqrt(np.mean((clean - y_val) ** 2)))}
+        for k in ks:
+            start = init_model(input_size=1, hidden_size=hidden_size, seed=seed)
+            _, history = train(start, x_train, y_train, truncate=normalise_k(k), epochs=epochs,
+                               batch_size=32, lr=1e-3, clip=("value", 10.0), x_val=x_val,
+                               y_val=y_val, seed=seed, progress=False)  # fmt: skip
+            row[k] = math.inf if history.diverged else history.val_rmse[-1]
+            bar.update(1)
+        out[seed] = row
+    bar.close()
+    return out
