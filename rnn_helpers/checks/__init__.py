@@ -7,6 +7,7 @@ reference code.
 """
 
 from rnn_helpers.checks.engine import ATOL, RTOL, Case, NotYetError, run_checks
+from rnn_helpers.checks.sampling import check_softmax_with_temperature  # noqa: F401
 from rnn_helpers.checks.scratch_layers import (
     check_clip_by_norm,
     check_clip_by_value,

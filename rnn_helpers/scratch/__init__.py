@@ -22,6 +22,7 @@ from .init import init_linear_params, init_rnn_params
 from .linear import linear_backward, linear_forward
 from .lstm import lstm_backward, lstm_forward, lstm_step, lstm_step_backward
 from .rnn import rnn_backward, rnn_forward, rnn_step, rnn_step_backward
+from .softmax import softmax_cross_entropy_backward, softmax_cross_entropy_forward  # noqa: F401
 
 __all__ = [
     "NONLINEARITIES",
