@@ -17,9 +17,22 @@ At prediction time ("closed loop") the truth is unknown, so the model always rea
 guesses: a teacher-forced model then sees inputs it never saw in training (exposure bias).
 
 Gradients flow *through* the fed-back guesses (u_t = ŷ_{t-1} depends on the weights, and
-on h_{t-1}), so free-running training optimises exactly the closed-loop error it is judged
-on. :func:`sequence_loss_and_grads` is checked against finite differences and torch autograd
-in tests/test_teacher_forcing.py.
+on h_{t-1}), so free-running training optimises a close relative of the closed-loop error it
+is judged on: the same kind of forecast (``warmup`` true values, then its own guesses), but
+scored against noisy targets on training stretches, and mixed with the one-step guesses of
+the warm-up. :func:`sequence_loss_and_grads` is checked against finite differences and
+torch autograd in tests/test_teacher_forcing.py.
+
+Under teacher forcing this model still needs backpropagation through time: h_t depends on
+the weights through h_{t-1} (W_hh), whatever the input reads. Only a model whose sole
+recurrence runs through its output (W_hh = 0 here) falls apart into independent steps
+under teacher forcing; :mod:`rnn_helpers.lessons.n05_teacher_forcing` shows both.
+
+Seeds: ``seed`` (default 0 in :data:`SETUP`) draws the data's noise, the initial weights,
+the batches and the coin flips. The notebook passes the course seed ``rnn_helpers.SEED``.
+Training with a teacher forcing ratio of 1, 0.75 or 0.5 is reproducible to rounding (a
+change of 1e-12 in one initial weight moves the trained weights by about 1e-12); free
+running (0) is not: the same change gives a different model (measured on seeds 0-19).
 
 Shapes are time-major as everywhere in the course: inputs and targets (T, B, 1), states
 (B, H). Parameters are the dict of :func:`rnn_helpers.training.init_model`
@@ -71,7 +84,7 @@ SETUP = {
     "batch_size": 32,
     "lr": 1e-2,
     "clip": 1.0,         # gradient norm clipping
-    "seed": 0,
+    "seed": 0,           # noise, initial weights, batches, coin flips (notebook: SEED)
     "n_points": 1200,    # noisy sine: 0.1 time units per sample, noise std 0.1
     "noise": 0.1,
     "val_fraction": 0.25,
@@ -264,13 +277,20 @@ class TFHistory:
 
 
 def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | None = None,
-                     **overrides) -> tuple[dict, TFHistory]:
+                     init: dict | None = None, **overrides) -> tuple[dict, TFHistory]:
     """Train the next-value model with teacher forcing ratio ``ratio`` (1 = teacher forcing,
     0 = free running after the warm-up, in between = scheduled sampling).
 
     Settings: :data:`SETUP` (Adam lr 1e-2, 300 steps of 32 random training sequences of
     40 steps, gradient norm clipped at 1, H = 32), any of them overridable by keyword.
     Deterministic given ``seed``: the same seed draws the same batches whatever the ratio.
+
+    Args:
+        ratio: teacher forcing ratio in [0, 1].
+        progress: show a tqdm progress bar.
+        task: the data (default: ``sine_task`` with the same seed and settings).
+        init: starting weights (the keys and shapes of ``init_model(1, H, 1)``; not
+            modified); default ``init_model(1, hidden_size, 1, seed=seed)``.
 
     Returns:
         (params, history).
@@ -282,6 +302,8 @@ def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | No
     task = task or sine_task(**{k: cfg[k] for k in ("length", "seed", "n_points", "noise",
                                                     "val_fraction")})
     params = init_model(1, cfg["hidden_size"], 1, seed=cfg["seed"])
+    if init is not None:
+        params = _checked_start(init, params)
     state = adam_init(params)
     batches = np.random.default_rng(cfg["seed"])
     coins = np.random.default_rng(cfg["seed"] + 1)
@@ -306,6 +328,20 @@ def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | No
     bar.close()
     history.seconds = time.perf_counter() - start
     return params, history
+
+
+def _checked_start(init: dict, like: dict) -> dict:
+    """A float64 copy of ``init``, which must have the keys and shapes of ``like``."""
+    if not isinstance(init, dict) or set(init) != set(like):
+        got = sorted(init) if isinstance(init, dict) else type(init).__name__
+        raise ValueError(f"init: expected a dict with keys {sorted(like)}, got {got}")
+    start = {}
+    for k, v in like.items():
+        arr = np.array(init[k], dtype=np.float64)
+        if arr.shape != v.shape:
+            raise ValueError(f"init[{k!r}]: expected shape {v.shape}, got {arr.shape}")
+        start[k] = arr
+    return start
 
 
 # --------------------------------------------------------------------------- prediction
@@ -410,20 +446,23 @@ class RatioResult:
         return float(np.mean(self.closed_loop))
 
 
-_RESULTS: dict[float, RatioResult] = {}
+_RESULTS: dict[tuple[float, int], RatioResult] = {}
 
 
-def ratio_result(ratio: float, *, progress: bool = True) -> RatioResult:
-    """Train with teacher forcing ratio ``ratio`` (:data:`SETUP`) and evaluate; cached.
+def ratio_result(ratio: float, *, seed: int = 0, progress: bool = True) -> RatioResult:
+    """Train with teacher forcing ratio ``ratio`` (:data:`SETUP`, seed ``seed``) and
+    evaluate on that seed's validation part; cached.
 
-    The cache is per ratio (rounded to 4 decimals) for the session, so the notebook's table
-    and the slider share runs and a second call is instant.
+    The cache is per (ratio rounded to 4 decimals, seed) for the session, so the notebook's
+    tables, its seed spread and the slider share runs and a second call is instant.
     """
-    key = round(float(ratio), 4)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}")
+    key = (round(float(ratio), 4), int(seed))
     if key not in _RESULTS:
-        task = sine_task()
-        params, history = train_next_value(key, progress=progress, task=task)
-        _RESULTS[key] = RatioResult(key, params, history, closed_loop_errors(params, task),
+        task = sine_task(seed=key[1])
+        params, history = train_next_value(key[0], progress=progress, task=task, seed=key[1])
+        _RESULTS[key] = RatioResult(key[0], params, history, closed_loop_errors(params, task),
                                     one_step_error(params, task))
     return _RESULTS[key]
 

@@ -4,6 +4,8 @@ On release the slider trains the next-value RNN with that ratio (~1 s, with a pr
 cached per ratio, shared with the notebook's table) and shows, next to the teacher-forced
 model (ratio 1) for reference, a closed-loop prediction of one validation stretch and the
 closed-loop RMSE over the horizon. The numbers come from :mod:`rnn_helpers.teacher_forcing`.
+Every model and the plotted stretch use one seed (``seed``; the notebook passes the course
+seed ``rnn_helpers.SEED``).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ HORIZON = 30
 
 
 def example_stretch(start: int = EXAMPLE_START, context: int | None = None,
-                    horizon: int = HORIZON):
-    """One validation stretch: (context (K, 1, 1) noisy values, clean truth (horizon,))."""
-    task = sine_task()
+                    horizon: int = HORIZON, seed: int = 0):
+    """One validation stretch of ``sine_task(seed=seed)``: (context (K, 1, 1) noisy values,
+    clean truth (horizon,))."""
+    task = sine_task(seed=seed)
     K = SETUP["warmup"] if context is None else context
     ctx = task.val[start:start + K][:, None, None]
     truth = task.val_clean[start + K:start + K + horizon]
@@ -56,14 +59,15 @@ def describe_ratio(result, reference) -> str:
 class TeacherForcingView:
     """Slider "teacher forcing ratio" (0 … 1): trains on release, then plots."""
 
-    def __init__(self, ratio: float = 0.5, *, progress: bool = True):
+    def __init__(self, ratio: float = 0.5, *, seed: int = 0, progress: bool = True):
         self.progress = progress
+        self.seed = seed
         self.slider = labelled_slider("teacher forcing ratio", 0.0, 1.0, 0.05, ratio,
                                       continuous_update=False)
         self.figure = FigureImage(figsize=(9.0, 3.5))
         self.message = Message()
         self.output = widgets.Output()  # the training progress bar appears here
-        self.context, self.truth = example_stretch()
+        self.context, self.truth = example_stretch(seed=seed)
         K = self.context.shape[0]
         ax_p, ax_e = self.figure.fig.subplots(1, 2)
         steps_ctx = np.arange(-K + 1, 1)
@@ -101,10 +105,10 @@ class TeacherForcingView:
 
     def _result(self, ratio: float):
         if not self.progress:
-            return ratio_result(ratio, progress=False)
+            return ratio_result(ratio, seed=self.seed, progress=False)
         self.output.clear_output(wait=True)
         with self.output:
-            return ratio_result(ratio, progress=True)
+            return ratio_result(ratio, seed=self.seed, progress=True)
 
     def update(self, ratio: float) -> None:
         """Train (or fetch) the model for ``ratio`` and redraw both panels and the sentence."""
@@ -124,6 +128,7 @@ class TeacherForcingView:
         self.figure.render()
 
 
-def teacher_forcing_view(ratio: float = 0.5):
-    """Build the "teacher forcing ratio" view and return its widget (display it in a cell)."""
-    return TeacherForcingView(ratio).widget
+def teacher_forcing_view(ratio: float = 0.5, seed: int = 0):
+    """Build the "teacher forcing ratio" view for models trained with ``seed`` and return
+    its widget (display it in a cell)."""
+    return TeacherForcingView(ratio, seed=seed).widget
