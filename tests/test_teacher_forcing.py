@@ -137,14 +137,57 @@ def test_training_is_deterministic_and_learns():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_teacher_forcing_is_worse_in_closed_loop_than_scheduled_sampling(seed):
+    # Compared at r = 0.5 (was r = 0.25): training at r = 0.25 is chaotic on some seeds (a
+    # change of 1e-12 in one initial weight changes its result by up to 0.1), so a claim
+    # about one r = 0.25 run depends on rounding; r = 1 and r = 0.5 are reproducible.
     task = tf.sine_task(seed=seed)
     errors = {}
-    for ratio in (1.0, 0.25):
+    for ratio in (1.0, 0.5):
         params, _ = tf.train_next_value(ratio, progress=False, task=task, seed=seed)
         errors[ratio] = tf.closed_loop_errors(params, task)
-    assert errors[1.0].mean() > errors[0.25].mean() + 0.05
+    assert errors[1.0].mean() > errors[0.5].mean() + 0.05
     for e in errors.values():  # the error grows with the horizon
         assert e[10:].mean() > 1.5 * e[0]
+
+
+def test_training_can_start_from_given_weights():
+    task = tf.sine_task()
+    start = init_model(1, 32, 1, seed=5)
+    kept = {k: v.copy() for k, v in start.items()}
+    default, _ = tf.train_next_value(1.0, progress=False, task=task, steps=5)
+    same, _ = tf.train_next_value(1.0, progress=False, task=task, steps=5,
+                                  init=init_model(1, 32, 1, seed=0))
+    other, _ = tf.train_next_value(1.0, progress=False, task=task, steps=5, init=start)
+    for k in start:
+        np.testing.assert_array_equal(start[k], kept[k])  # not modified
+        np.testing.assert_array_equal(same[k], default[k])
+    assert all(not np.allclose(other[k], default[k]) for k in ("W_xh", "W_hh"))
+    with pytest.raises(ValueError, match="init"):
+        tf.train_next_value(1.0, progress=False, task=task, steps=1, init={"W_xh": 1})
+    bad = {**start, "W_hh": np.zeros((3, 3))}
+    with pytest.raises(ValueError, match=r"init\['W_hh'\].*\(32, 32\)"):
+        tf.train_next_value(1.0, progress=False, task=task, steps=1, init=bad)
+
+
+def test_ratio_result_caches_per_ratio_and_seed(monkeypatch):
+    calls = []
+    real = tf.train_next_value
+
+    def counting(ratio, **kwargs):
+        calls.append((ratio, kwargs["seed"]))
+        return real(ratio, **{**kwargs, "steps": 5})
+
+    monkeypatch.setattr(tf, "train_next_value", counting)
+    monkeypatch.setattr(tf, "_RESULTS", {})
+    a = tf.ratio_result(0.5, seed=1, progress=False)
+    assert tf.ratio_result(0.5, seed=1, progress=False) is a
+    b = tf.ratio_result(0.5, seed=2, progress=False)
+    assert calls == [(0.5, 1), (0.5, 2)] and b is not a
+    # Each seed is evaluated on its own data.
+    np.testing.assert_allclose(b.closed_loop, tf.closed_loop_errors(b.params, tf.sine_task(seed=2)))
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="seed"):
+            tf.ratio_result(0.5, seed=bad)
 
 
 # --------------------------------------------------------------------------- the checker

@@ -60,13 +60,17 @@ PUSH = 0.3  # the mistake put into the last context value
 SPREAD_RATIOS = (1.0, 0.5, 0.0)  # teacher forcing, an even mix, free running
 
 
-def _flat(params: dict) -> np.ndarray:
-    return np.concatenate([np.ravel(params[k]) for k in KEYS])
+def _flat(params: dict, keys=KEYS) -> np.ndarray:
+    return np.concatenate([np.ravel(params[k]) for k in keys])
 
 
-def relative_difference(a: dict, b: dict) -> float:
-    """‖a − b‖ / ‖b‖ over all arrays of two parameter (or gradient) dicts with the model's keys."""
-    fa, fb = _flat(a), _flat(b)
+def relative_difference(a: dict, b: dict, keys=KEYS) -> float:
+    """‖a − b‖ / ‖b‖ over the arrays ``keys`` (default: all five) of two parameter (or
+    gradient) dicts of the model, flattened into one vector each."""
+    unknown = set(keys) - set(KEYS)
+    if unknown:
+        raise ValueError(f"keys: expected some of {list(KEYS)}, got {sorted(unknown)}")
+    fa, fb = _flat(a, keys), _flat(b, keys)
     return float(np.linalg.norm(fa - fb) / np.linalg.norm(fb))
 
 

@@ -1,0 +1,191 @@
+"""rnn_helpers.lessons.n05_teacher_forcing: the gradient without backpropagation through time
+(checked against finite differences and torch autograd), the mistake effect, the rounding
+nudge and the seed spread's bookkeeping (small, fast runs)."""
+
+import numpy as np
+import pytest
+import torch
+
+import rnn_helpers.teacher_forcing as tf
+from rnn_helpers.lessons import n05_teacher_forcing as n05
+from rnn_helpers.training import init_model
+
+
+def _random_params(H=4, seed=0, scale=0.7):
+    rng = np.random.default_rng(seed)
+    return {k: scale * rng.standard_normal(v.shape) for k, v in init_model(1, H, 1).items()}
+
+
+def _data(T=7, B=3, seed=1, ratio=0.4):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((T, B, 1)), rng.standard_normal((T, B, 1))
+    return x, y, tf.feedback_mask(T, B, ratio, 2, rng)
+
+
+def _stepwise_loss(params, u, h_prev, y):
+    """The loss with every step's input u_t and previous state h_{t-1} held fixed."""
+    h = np.tanh(u * params["W_xh"][:, 0] + h_prev @ params["W_hh"].T + params["b_h"])
+    return float(np.mean((h @ params["W_hy"].T + params["b_y"] - y) ** 2))
+
+
+def _finite_differences(loss, params, eps=1e-6):
+    grads = {}
+    for k, value in params.items():
+        grads[k] = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            plus = {kk: v.copy() for kk, v in params.items()}
+            minus = {kk: v.copy() for kk, v in params.items()}
+            plus[k][i] += eps
+            minus[k][i] -= eps
+            grads[k][i] = (loss(plus) - loss(minus)) / (2 * eps)
+    return grads
+
+
+def _rel_error(a, b):
+    return max(np.max(np.abs(a[k] - b[k])) / max(np.max(np.abs(b[k])), 1e-300) for k in b)
+
+
+# --------------------------------------------------------------------------- stepwise gradient
+
+
+@pytest.mark.parametrize("hh", [True, False], ids=["h->h", "output feedback only"])
+def test_stepwise_grads_match_finite_differences_with_inputs_held_fixed(hh):
+    params = _random_params(seed=2)
+    if not hh:
+        params = n05.output_feedback_only(params)
+    x, y, own = _data()
+    _, cache = tf.rollout(params, x, own)
+    u, h_prev = cache["u"], cache["h"][:-1]
+    grads = n05.stepwise_grads(params, x, y, own)
+    num = _finite_differences(lambda p: _stepwise_loss(p, u, h_prev, y), params)
+    assert _rel_error(grads, num) < 1e-7
+
+
+def test_stepwise_grads_match_torch_autograd_with_each_step_detached():
+    params = _random_params(H=5, seed=3)
+    x, y, own = _data(T=9, B=4, seed=4, ratio=0.5)
+    grads = n05.stepwise_grads(params, x, y, own)
+
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    xt, yt, ot = torch.tensor(x), torch.tensor(y), torch.tensor(own)
+    h = torch.zeros(4, 5, dtype=torch.float64)
+    guess, losses = None, []
+    for t in range(9):
+        u = torch.where(ot[t], guess.detach(), xt[t]) if t else xt[t]  # what step t read: fixed
+        h = torch.tanh(u @ p["W_xh"].T + h.detach() @ p["W_hh"].T + p["b_h"])
+        guess = h @ p["W_hy"].T + p["b_y"]
+        losses.append(((guess - yt[t]) ** 2).sum())
+    (torch.stack(losses).sum() / y.size).backward()
+    assert _rel_error(grads, {k: v.grad.numpy() for k, v in p.items()}) < 1e-7
+
+
+def test_output_feedback_with_teacher_forcing_needs_no_bptt():
+    # W_hh = 0 and teacher forcing: the step-by-step gradient IS the gradient of the whole
+    # unrolled sequence (torch autograd with nothing detached, and finite differences).
+    params = n05.output_feedback_only(_random_params(H=5, seed=5))
+    x, y, _ = _data(T=8, B=3, seed=6)
+    truth = np.zeros(x.shape, dtype=bool)
+    grads = n05.stepwise_grads(params, x, y)
+
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    h = torch.zeros(3, 5, dtype=torch.float64)
+    outs = []
+    for x_t in torch.tensor(x):
+        h = torch.tanh(x_t @ p["W_xh"].T + h @ p["W_hh"].T + p["b_h"])
+        outs.append(h @ p["W_hy"].T + p["b_y"])
+    ((torch.stack(outs) - torch.tensor(y)) ** 2).mean().backward()
+    assert _rel_error(grads, {k: v.grad.numpy() for k, v in p.items()}) < 1e-7
+    num = _finite_differences(lambda q: tf.sequence_loss_and_grads(q, x, y, truth)[0], params)
+    assert _rel_error(grads, num) < 1e-7
+    assert n05.relative_difference(grads, n05.full_grads(params, x, y)) < 1e-12
+
+
+def test_h_to_h_and_free_running_need_the_backward_through_time():
+    params = _random_params(H=5, seed=7)
+    x, y, own = _data(T=10, B=4, seed=8, ratio=0.0)
+    assert own[2:].all()
+    rnn = ("W_xh", "W_hh", "b_h")  # the head's gradient is the same either way
+    # h -> h under teacher forcing: the stepwise gradient misses the paths through h_{t-1}.
+    assert n05.relative_difference(n05.stepwise_grads(params, x, y),
+                                   n05.full_grads(params, x, y), rnn) > 0.1
+    # Output feedback only, free running: the fed-back guesses link the steps.
+    out_fb = n05.output_feedback_only(params)
+    step, full = n05.stepwise_grads(out_fb, x, y, own), n05.full_grads(out_fb, x, y, own)
+    assert n05.relative_difference(step, full) > 0.05
+    with pytest.raises(ValueError, match="keys"):
+        n05.relative_difference(step, full, ("W_q",))
+
+
+def test_output_feedback_only_copies_and_zeroes_w_hh():
+    params = _random_params()
+    before = {k: v.copy() for k, v in params.items()}
+    out = n05.output_feedback_only(params)
+    assert not out["W_hh"].any() and out["W_hh"].shape == params["W_hh"].shape
+    np.testing.assert_array_equal(out["W_xh"], params["W_xh"])
+    for k in params:
+        np.testing.assert_array_equal(params[k], before[k])
+
+
+def test_stepwise_grads_bad_input():
+    params = _random_params()
+    x, y, _ = _data()
+    with pytest.raises(ValueError, match="y"):
+        n05.stepwise_grads(params, x, y[:, :2])
+    with pytest.raises(ValueError, match="x"):
+        n05.stepwise_grads(params, x[:, :, 0], y)
+
+
+# --------------------------------------------------------------------------- mistake effect
+
+
+def test_mistake_effect_measures_how_far_the_forecast_moves():
+    task = tf.sine_task()
+    params = _random_params(H=6, seed=9, scale=0.3)
+    assert not n05.mistake_effect(params, task, push=0.0).any()
+    effect = n05.mistake_effect(params, task, horizon=12)
+    assert effect.shape == (12,) and (effect > 0).all()
+    # By hand for the first start only (stride larger than the validation part).
+    one = n05.mistake_effect(params, task, horizon=5, stride=1000)
+    ctx = task.val[:10][:, None, None]
+    pushed = ctx.copy()
+    pushed[-1] += n05.PUSH
+    moved = tf.closed_loop_predict(params, pushed, 5) - tf.closed_loop_predict(params, ctx, 5)
+    np.testing.assert_allclose(one, np.abs(moved[:, 0, 0]), rtol=1e-12)
+    assert n05.growth([0.2, 0.5, 0.1]) == pytest.approx(2.5)
+
+
+# --------------------------------------------------------------------------- runs (short)
+
+
+@pytest.fixture
+def short_runs(monkeypatch):
+    real = tf.train_next_value
+
+    def short(ratio, **kwargs):
+        return real(ratio, **{**kwargs, "steps": 30})
+
+    monkeypatch.setattr(tf, "train_next_value", short)
+    monkeypatch.setattr(n05, "train_next_value", short)
+    monkeypatch.setattr(tf, "_RESULTS", {})
+
+
+def test_nudged_run_without_a_nudge_gives_the_same_model(short_runs):
+    same = n05.nudged_run(0.0, seed=2, nudge=0.0, progress=False)
+    assert same.weight_change == 0.0
+    np.testing.assert_array_equal(same.closed_loop, same.closed_loop_nudged)
+    moved = n05.nudged_run(1.0, seed=2, nudge=1e-3, progress=False)
+    assert 0 < moved.weight_change < 1e-1 and moved.ratio == 1.0 and moved.seed == 2
+
+
+def test_seed_spread_tabulates_cached_runs(short_runs):
+    spread = n05.seed_spread([3, 4], ratios=(1.0, 0.5), progress=False)
+    assert spread.closed_loop.shape == spread.one_step.shape == spread.growth.shape == (2, 2)
+    res = tf.ratio_result(0.5, seed=4)  # cached by the spread
+    assert spread.closed_loop[1, spread.col(0.5)] == res.mean_closed_loop
+    assert spread.one_step[1, 1] == res.one_step
+    assert spread.growth[1, 1] == n05.growth(n05.mistake_effect(res.params, tf.sine_task(seed=4)))
+    wins = int(np.sum(spread.closed_loop[:, 1] < spread.closed_loop[:, 0]))
+    assert spread.wins(0.5, 1.0) == wins and spread.wins(1.0, 0.5) == 2 - wins
+    assert set(tf._RESULTS) == {(1.0, 3), (0.5, 3), (1.0, 4), (0.5, 4)}
+    with pytest.raises(ValueError, match="seeds"):
+        n05.seed_spread([], progress=False)
