@@ -1,7 +1,10 @@
 """Recurrent networks in idiomatic PyTorch: the models and loops of notebook 08.
 
 Everything here is small on purpose (a few thousand parameters, CPU, seconds per run)
-and seeded, so the notebook gives the same numbers on every run.
+and seeded: every function and model takes an explicit ``seed`` (default 0), the notebook
+passes the course seed ``rnn_helpers.SEED``, so a run repeats its numbers exactly and
+``RNN_COURSE_SEED=3`` reruns it on other data and other initial weights. Building a
+model seeds only its own construction; torch's global generator is left as it was.
 
 Conventions as in the rest of the course: time-major tensors, ``x`` is (T, B, D), a
 sequence of hidden states ``h`` is (T, B, H), a final state is (B, H); token ids are
@@ -105,14 +108,18 @@ class SineForecaster(nn.Module):
 
     Args:
         hidden_size: H, 20 in the course (440 + 21 parameters in the course's count).
-        seed: seed of torch's default initialisation, so a model is the same every run.
+        seed: seed of torch's default initialisation, so a model is the same every run
+            (the notebook passes ``rnn_helpers.SEED``). The weights are those that
+            ``torch.manual_seed(seed)`` followed by creating the layers gives, but torch's
+            global generator is put back as it was afterwards.
     """
 
     def __init__(self, hidden_size: int = 20, *, seed: int = 0):
         super().__init__()
-        torch.manual_seed(seed)
-        self.rnn = nn.RNN(1, hidden_size)
-        self.head = nn.Linear(hidden_size, 1)
+        with torch.random.fork_rng(devices=[]):  # seed only this construction
+            torch.manual_seed(seed)
+            self.rnn = nn.RNN(1, hidden_size)
+            self.head = nn.Linear(hidden_size, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (T, B, 1) -> prediction (B, 1)."""
@@ -162,7 +169,7 @@ def train_forecaster(
         epochs: passes over the training windows, each in a fresh random order.
         lr: SGD step size.
         batch_size: windows per update.
-        seed: seed of the shuffling.
+        seed: seed of the shuffling (the notebook passes ``rnn_helpers.SEED``).
         progress: show a tqdm bar over the epochs.
 
     Returns:
@@ -310,7 +317,8 @@ class ReviewClassifier(nn.Module):
             keep its state by default (f close to 1, z close to 1), the common "remember
             unless told otherwise" start (Gers et al. 2000; Jozefowicz et al. 2015). A
             plain RNN has no gate, so it is unused there. None keeps torch's initialisation.
-        seed: seed of the initialisation.
+        seed: seed of the initialisation (torch's global generator is put back as it was
+            afterwards). Models compared in one experiment get the same seed.
 
     ``forward(ids, lengths, readout=...)`` takes ids (T, B) and lengths (B,) and returns
     logits (B, num_classes). ``readout`` chooses the state the head reads:
@@ -333,11 +341,12 @@ class ReviewClassifier(nn.Module):
         super().__init__()
         if kind not in _LAYERS:
             raise ValueError(f"kind must be one of {RNN_KINDS}, got {kind!r}")
-        torch.manual_seed(seed)
         self.kind = kind
-        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-        self.rnn = _LAYERS[kind](embed_dim, hidden_size)
-        self.head = nn.Linear(hidden_size, num_classes)
+        with torch.random.fork_rng(devices=[]):  # seed only this construction
+            torch.manual_seed(seed)
+            self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+            self.rnn = _LAYERS[kind](embed_dim, hidden_size)
+            self.head = nn.Linear(hidden_size, num_classes)
         if gate_bias is not None and kind != "rnn":
             # Gate blocks: LSTM i, f, g, o and GRU r, z, n; the second block is f or z.
             H = hidden_size
@@ -409,10 +418,18 @@ def review_tensors(ids, lengths, labels) -> ReviewTensors:
 
 
 @torch.no_grad()
-def accuracy(model: ReviewClassifier, data: ReviewTensors, readout: str = "gather") -> float:
-    """Share of reviews whose highest logit is the true label (0..1)."""
+def accuracy(model: nn.Module, data: ReviewTensors, readout: str | None = None) -> float:
+    """Share of reviews whose highest logit is the true label (0..1).
+
+    Args:
+        model: maps (ids, lengths) to logits (N, classes), e.g. a :class:`ReviewClassifier`.
+        data: the reviews.
+        readout: passed on to a :class:`ReviewClassifier` ("gather", "packed", "padded");
+            None uses the model's default.
+    """
     model.eval()
-    logits = model(data.ids, data.lengths, readout=readout)
+    extra = {} if readout is None else {"readout": readout}
+    logits = model(data.ids, data.lengths, **extra)
     return float((logits.argmax(dim=1) == data.labels).double().mean())
 
 
@@ -421,7 +438,8 @@ class ClassifierResult:
     """What :func:`train_classifier` measured.
 
     Attributes:
-        name: "RNN", "LSTM" or "GRU".
+        name: the model's ``name``: "RNN", "LSTM", "GRU" (or "BoW" for notebook 08's
+            bag-of-words baseline).
         n_parameters: torch's parameter count of the whole model.
         train_loss: mean cross-entropy over each epoch's minibatches (epochs values).
         test_accuracy: accuracy on the test set before training and after each epoch
@@ -435,7 +453,7 @@ class ClassifierResult:
     train_loss: list[float]
     test_accuracy: list[float]
     seconds: float
-    model: ReviewClassifier
+    model: nn.Module
 
     @property
     def final_accuracy(self) -> float:
@@ -443,7 +461,7 @@ class ClassifierResult:
 
 
 def train_classifier(
-    model: ReviewClassifier,
+    model: nn.Module,
     train: ReviewTensors,
     test: ReviewTensors,
     *,
@@ -456,17 +474,23 @@ def train_classifier(
 ) -> ClassifierResult:
     """Train a review classifier with Adam on the cross-entropy, clipping the gradient norm.
 
-    Each minibatch is cut to its own longest review (less padding to run over). The model
-    reads each review's last real state (``readout="gather"``).
+    Each minibatch is cut to its own longest review (less padding to run over). A
+    :class:`ReviewClassifier` reads each review's last real state (``readout="gather"``).
+
+    The loss is read at the end of each review only, and every review is at most a few
+    dozen tokens long, so the loop backpropagates through the whole review (full BPTT):
+    truncating it would cut the path from the loss back to the words that decide it.
 
     Args:
-        model: a :class:`ReviewClassifier`, trained in place.
+        model: maps (ids (T, B), lengths (B,)) to logits (B, classes) and has a ``name``,
+            e.g. a :class:`ReviewClassifier`; trained in place.
         train, test: :class:`ReviewTensors`.
         epochs: passes over the training reviews, each in a fresh random order.
         lr: Adam's step size.
         batch_size: reviews per update.
         clip: maximum global gradient norm (``clip_grad_norm_``).
-        seed: seed of the shuffling.
+        seed: seed of the shuffling (the notebook passes ``rnn_helpers.SEED``; models
+            compared in one experiment get the same one).
         progress: show a tqdm bar over the epochs.
 
     Returns:
@@ -501,7 +525,10 @@ def train_classifier(
 
 
 def comparison_table(results: Sequence[ClassifierResult]) -> str:
-    """A plain-text table: model, parameters, training time and final test accuracy."""
+    """A plain-text table: model, parameters, training time and final test accuracy.
+
+    The training time is wall-clock, measured on this machine now: it varies from run to
+    run, unlike the other columns."""
     lines = [f"{'model':<6} {'parameters':>10} {'training s':>10} {'test accuracy':>13}"]
     for r in results:
         lines.append(f"{r.name:<6} {r.n_parameters:>10,} {r.seconds:>10.1f} "
