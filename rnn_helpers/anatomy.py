@@ -94,6 +94,13 @@ def demo_params(hidden_size: int = 6, seed: int = 0, spectral_radius: float = 0.
     its largest |eigenvalue| is ``spectral_radius`` (0.9: an input's trace fades over
     about ten steps); b_h ~ N(0, 0.1^2).
 
+    Args:
+        hidden_size: H.
+        seed: everything is drawn from it (notebook 01 passes the course seed
+            ``rnn_helpers.SEED``; the default 0 is the committed notebook's). How much the
+            state at a repeated input differs depends on the seed; that it differs does not.
+        spectral_radius: the largest |eigenvalue| of W_hh.
+
     Returns:
         dict with W_xh (H, 1), W_hh (H, H), b_h (H,), float64.
     """

@@ -9,6 +9,13 @@ Here k is an int >= 0, or ``None`` / ``"full"`` for full BPTT. Nothing here draw
 pure functions answer "which paths does truncation k keep?" and "how far is the
 truncated gradient from the full one?", and :mod:`rnn_helpers.widgets.truncation` shows
 the answers.
+
+This per-step window is the definition to reason about, not a way to save resources: the
+whole forward pass is kept, and with a loss at every step the backward sweep carries k+1
+gradients at once (about k times full BPTT's work). Practice on long sequences cuts the
+sequence into chunks instead (the state carried, its gradient cut: torch's ``h.detach()``),
+which needs memory for one chunk only; see
+:func:`rnn_helpers.lessons.n03_backprop_through_time.chunked_bptt`.
 """
 
 from __future__ import annotations
@@ -141,7 +148,7 @@ def truncation_example(T: int = 10, B: int = 4, D: int = 3, H: int = 8, radius: 
     - T, B, D, H: sequence length, batch, input size, hidden size
     - radius: W_hh is rescaled to this spectral radius (how slowly gradients fade back
       in time: 0.9 lets a loss reach a few steps back before it is small)
-    - seed: everything is drawn from it
+    - seed: everything is drawn from it (notebook 03 passes the course seed)
 
     Returns (x (T, B, D), h0 (B, H), params {W_xh, W_hh, b_h}, dh (T, B, H)).
     """

@@ -176,5 +176,8 @@ class HiddenStateView:
 
 
 def hidden_state_explorer(t: int = 0, x=None, params=None):
-    """Build the "time step" view and return its widget (display it in a cell)."""
+    """Build the "time step" view and return its widget (display it in a cell).
+
+    x defaults to ``demo_sequence()`` and params to ``demo_params()`` (seed 0); notebook 01
+    passes the weights it drew from the course seed."""
     return HiddenStateView(t, x, params).widget

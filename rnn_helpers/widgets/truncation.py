@@ -194,7 +194,9 @@ def _plain_log_label(value, _pos) -> str:
 
 
 class TruncationExplorer:
-    """Slider "truncation k" over a seeded T-step RNN problem with a loss at every step."""
+    """Slider "truncation k" over a seeded T-step RNN problem with a loss at every step
+    (:func:`rnn_helpers.bptt.truncation_example` with ``seed``; notebook 03 passes the
+    course seed)."""
 
     def __init__(self, T: int = 10, k=2, seed: int = 0):
         self.T = T
