@@ -100,7 +100,14 @@ def lstm_step_backward(dh_t, dc_t, cache):
 
 
 def lstm_forward(x, h0, c0, params):
-    """Run an LSTM over a whole sequence: lstm_step for t = 0 ... T-1.
+    """Run an LSTM over a whole sequence.
+
+    The loop body is lstm_step's equations for t = 0 ... T-1, and the result is the same.
+    One thing differs: the input part x_t W_xh^T + b of every gate does not depend on the
+    recurrence, so it is computed for all T steps in one matrix product before the loop.
+    Each step adds h_{t-1} W_hh^T to its slice of that array and squashes it in place, so
+    the array ends up holding the gates i, f, g, o of every step: the cache that
+    lstm_backward reads.
 
     Inputs:
     - x: input sequence, shape (T, B, D)
@@ -116,31 +123,33 @@ def lstm_forward(x, h0, c0, params):
         x, [("h0", h0), ("c0", c0)], params, LSTM_KEYS, 4, ("T", "B", "D")
     )
     T, B, D = x.shape
-    W_hh = p["W_hh"]
+    W_hh_T = np.ascontiguousarray(p["W_hh"].T)  # (H, 4H): BLAS multiplies this copy faster
+    # sigmoid(a) = (1 + tanh(a / 2)) / 2, so one tanh call squashes all four gates: the
+    # columns of i, f, o are scaled by 1/2 before it and mapped from (-1, 1) to (0, 1)
+    # after it; the columns of g (scale 1, shift 0) are left as tanh made them.
+    scale = np.full(4 * H, 0.5)
+    scale[2 * H : 3 * H] = 1.0
+    shift = 1.0 - scale
 
-    # Input part of every gate for all steps in one matrix product (it does not depend
-    # on the recurrence). The loop adds h_{t-1} W_hh^T and squashes in place, so `gates`
-    # ends up holding the activated i, f, g, o of every step.
-    gates = np.dot(x.reshape(T * B, D), p["W_xh"].T).reshape(T, B, 4 * H)
+    # The input part of every gate at every step: one (T*B, D) x (D, 4H) product.
+    gates = (x.reshape(T * B, D) @ p["W_xh"].T).reshape(T, B, 4 * H)
     gates += p["b"]
     h = np.empty((T, B, H))
     c = np.empty((T, B, H))
-    tanh_c = np.empty((T, B, H))
-    recurrent = np.empty((B, 4 * H))
+    tanh_c = np.empty((T, B, H))  # kept for the backward pass
     h_prev, c_prev = h0, c0
     for t in range(T):
-        a = gates[t]
-        np.dot(h_prev, W_hh.T, out=recurrent)
-        a += recurrent
-        a_if, a_g, a_o = a[:, : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        sigmoid(a_if, out=a_if)  # i and f sit side by side: one call for both
-        np.tanh(a_g, out=a_g)
-        sigmoid(a_o, out=a_o)
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a_g, a_o
-        np.multiply(f, c_prev, out=c[t])
+        a = gates[t]  # (B, 4H), a view: squashed in place into i, f, g, o
+        a += h_prev @ W_hh_T
+        a *= scale
+        np.tanh(a, out=a)
+        a *= scale
+        a += shift
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        np.multiply(f, c_prev, out=c[t])  # c_t = f * c_{t-1} + i * g
         c[t] += i * g
         np.tanh(c[t], out=tanh_c[t])
-        np.multiply(o, tanh_c[t], out=h[t])
+        np.multiply(o, tanh_c[t], out=h[t])  # h_t = o * tanh(c_t)
         h_prev, c_prev = h[t], c[t]
 
     cache = {"x": x, "h0": h0, "c0": c0, "h": h, "c": c, "tanh_c": tanh_c, "gates": gates}
@@ -150,6 +159,13 @@ def lstm_forward(x, h0, c0, params):
 
 def lstm_backward(dh, cache, dc=None):
     """Backpropagation through time for lstm_forward (full BPTT).
+
+    The loop body is lstm_step_backward's chain rule for t = T-1 ... 0, carrying dL/dh and
+    dL/dc back in time, and the result is the sum of what lstm_step_backward would give at
+    every step. One thing differs: the loop only stores each step's gradient at the gates'
+    pre-activations, da_t (B, 4H). Every parameter gradient is a sum over t of a product
+    with da_t (dW_hh = sum_t da_t^T h_{t-1}, ...), so after the loop each one is a single
+    matrix product over all T*B rows instead of T small ones.
 
     Inputs:
     - dh: dL/dh_t arriving directly at each step, shape (T, B, H)
@@ -169,41 +185,40 @@ def lstm_backward(dh, cache, dc=None):
         dc = check_upstream("dc", dc, (T, B, H), ("T", "B", "H"))
     W_hh = cache["params"]["W_hh"]
 
-    # Everything that does not depend on the backward recursion is computed for all
-    # steps at once, so the loop is left with a handful of (B, H) operations.
-    gates = cache["gates"].reshape(T, B, 4, H)
-    i, f, g, o = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2], gates[:, :, 3]
-    c_prev = np.concatenate([cache["c0"][None], c[:-1]])
-    dc_from_dh = o * (1.0 - tanh_c**2)  # dc_t = dc_next + dh_t * dc_from_dh[t]
-    # da_gate[t] = F[t, :, gate] * dc_t for i, f, g and F[t, :, 3] * dh_t for o.
-    F = np.empty((T, B, 4, H))
-    F[:, :, 0] = g * i * (1.0 - i)
-    F[:, :, 1] = c_prev * f * (1.0 - f)
-    F[:, :, 2] = i * (1.0 - g**2)
-    F[:, :, 3] = tanh_c * o * (1.0 - o)
-
-    da = np.empty((T, B, 4, H))  # dL/da_t for the four gates
-    dh_t = np.empty((B, H))
-    dc_t = np.empty((B, H))
-    dh_next = np.zeros((B, H))
+    da = np.empty((T, B, 4 * H))  # dL/da_t at the pre-activations of i, f, g, o
+    dh_next = np.zeros((B, H))  # dL/dh_t and dL/dc_t coming back from step t+1
     dc_next = np.zeros((B, H))
     for t in range(T - 1, -1, -1):
-        np.add(dh[t], dh_next, out=dh_t)
-        np.multiply(dh_t, dc_from_dh[t], out=dc_t)
-        dc_t += dc_next
+        a = cache["gates"][t]  # the activated gates of step t, side by side
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        c_prev = c[t - 1] if t > 0 else cache["c0"]
+        dh_t = dh[t] + dh_next
+        # c_t reaches the loss through h_t = o * tanh(c_t) and through c_{t+1}.
+        dc_t = dc_next + dh_t * o * (1.0 - tanh_c[t] ** 2)
         if dc is not None:
             dc_t += dc[t]
-        np.multiply(F[t, :, :3], dc_t[:, None, :], out=da[t, :, :3])
-        np.multiply(F[t, :, 3], dh_t, out=da[t, :, 3])
-        np.multiply(dc_t, f[t], out=dc_next)
-        np.dot(da[t].reshape(B, 4 * H), W_hh, out=dh_next)
+        # dL/d(gate) for i, f, g, o (from c_t = f c_{t-1} + i g and h_t = o tanh(c_t)) ...
+        da_t = da[t]
+        np.multiply(dc_t, g, out=da_t[:, :H])
+        np.multiply(dc_t, c_prev, out=da_t[:, H : 2 * H])
+        np.multiply(dc_t, i, out=da_t[:, 2 * H : 3 * H])
+        np.multiply(dh_t, tanh_c[t], out=da_t[:, 3 * H :])
+        # ... times each gate's slope: s (1 - s) for the sigmoids i, f, o; 1 - g^2 for tanh.
+        slope = a * (1.0 - a)
+        slope[:, 2 * H : 3 * H] = 1.0 - g * g
+        da_t *= slope
+        dc_next = dc_t * f  # the forget gate is the cell state's only path back in time
+        dh_next = da_t @ W_hh
 
+    # Every weight gradient is a sum over steps, e.g. dW_hh = sum_t da_t^T h_{t-1}: one
+    # product over all T*B rows each. Written as (h^T da)^T, the same product, because
+    # BLAS runs that order faster.
     da_2d = da.reshape(T * B, 4 * H)
-    dW_hh = da_2d[:B].T @ cache["h0"]
+    dW_hh = (cache["h0"].T @ da[0]).T  # W_hh meets h_{t-1}: h0 at t = 0, h[t-1] after
     if T > 1:
-        dW_hh += da_2d[B:].T @ h[:-1].reshape((T - 1) * B, H)
+        dW_hh += (h[:-1].reshape((T - 1) * B, H).T @ da_2d[B:]).T
     return {
-        "W_xh": da_2d.T @ x.reshape(T * B, D),
+        "W_xh": (x.reshape(T * B, D).T @ da_2d).T,
         "W_hh": dW_hh,
         "b": da_2d.sum(axis=0),
         "x": (da_2d @ cache["params"]["W_xh"]).reshape(T, B, D),
