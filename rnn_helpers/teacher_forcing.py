@@ -31,8 +31,9 @@ under teacher forcing; :mod:`rnn_helpers.lessons.n05_teacher_forcing` shows both
 Seeds: ``seed`` (default 0 in :data:`SETUP`) draws the data's noise, the initial weights,
 the batches and the coin flips. The notebook passes the course seed ``rnn_helpers.SEED``.
 Training with a teacher forcing ratio of 1, 0.75 or 0.5 is reproducible to rounding (a
-change of 1e-12 in one initial weight moves the trained weights by about 1e-12); free
-running (0) is not: the same change gives a different model (measured on seeds 0-19).
+change of 1e-12, or of one float64 step, in one initial weight moves the trained weights by
+less than 1e-10, relative); free running (0) is not: the same change gives a different model
+(measured on seeds 0-19). So a free-running result depends on how every sum is rounded.
 
 Shapes are time-major as everywhere in the course: inputs and targets (T, B, 1), states
 (B, H). Parameters are the dict of :func:`rnn_helpers.training.init_model`

@@ -171,10 +171,15 @@ def short_runs(monkeypatch):
 
 def test_nudged_run_without_a_nudge_gives_the_same_model(short_runs):
     same = n05.nudged_run(0.0, seed=2, nudge=0.0, progress=False)
-    assert same.weight_change == 0.0
+    assert same.weight_change == 0.0 and same.nudge == 0.0
     np.testing.assert_array_equal(same.closed_loop, same.closed_loop_nudged)
     moved = n05.nudged_run(1.0, seed=2, nudge=1e-3, progress=False)
     assert 0 < moved.weight_change < 1e-1 and moved.ratio == 1.0 and moved.seed == 2
+    # The default: one float64 step, the smallest change there is.
+    w = init_model(1, 32, 1, seed=2)["W_hh"][0, 0]
+    step = n05.nudged_run(1.0, seed=2, progress=False)
+    assert step.nudge == np.nextafter(w, np.inf) - w == np.spacing(w) > 0
+    assert 0 < step.weight_change < 1e-12
 
 
 def test_seed_spread_tabulates_cached_runs(short_runs):

@@ -2,9 +2,10 @@
 another seed or another machine, and when teacher forcing makes backpropagation through time
 unnecessary.
 
-- :func:`nudged_run`: train again from the same initial weights with one weight changed by
-  1e-12 (a rounding-sized change, like another numpy version's). Teacher forcing and the
-  mixed ratios come back with the same model; free running comes back with another one.
+- :func:`nudged_run`: train again from the same initial weights with one weight moved to
+  the next float64 (the smallest possible change, the size of a rounding difference between
+  two numpy versions or processors). Teacher forcing and the mixed ratio come back with the
+  same model; free running comes back with another one.
   This is why a free-running result must not be quoted to two decimals, and why its
   closed-loop error differed between machines.
 - :func:`seed_spread`: the teacher forcing ratios compared over several seeds.
@@ -40,7 +41,6 @@ from rnn_helpers.teacher_forcing import (
 from rnn_helpers.training import init_model
 
 __all__ = [
-    "NUDGE",
     "PUSH",
     "SPREAD_RATIOS",
     "NudgeResult",
@@ -55,7 +55,6 @@ __all__ = [
     "full_grads",
 ]
 
-NUDGE = 1e-12  # added to one initial weight: about the size of a rounding difference
 PUSH = 0.3  # the mistake put into the last context value
 SPREAD_RATIOS = (1.0, 0.5, 0.0)  # teacher forcing, an even mix, free running
 
@@ -82,7 +81,8 @@ class NudgeResult:
     """One ratio trained twice: from ``init_model`` and from the same weights nudged.
 
     Attributes:
-        ratio, seed, nudge: what was trained (``nudge`` was added to W_hh[0, 0]).
+        ratio, seed: what was trained.
+        nudge: the change made to the initial W_hh[0, 0] (one float64 step by default).
         weight_change: ‖θ_nudged − θ‖ / ‖θ‖ after training.
         closed_loop, closed_loop_nudged: (30,) closed-loop RMSE per horizon step of both.
     """
@@ -95,18 +95,24 @@ class NudgeResult:
     closed_loop_nudged: np.ndarray
 
 
-def nudged_run(ratio: float, seed: int = 0, nudge: float = NUDGE,
+def nudged_run(ratio: float, seed: int = 0, nudge: float | None = None,
                progress: bool = True) -> NudgeResult:
     """Train with ``ratio`` twice (the first run is ``ratio_result``'s, cached), the second
-    time from the same initial weights with ``nudge`` added to W_hh[0, 0]; same batches,
-    same coin flips. A training run that is stable against rounding gives back weights
-    that differ by about ``nudge``; a chaotic one gives a different model."""
+    time from the same initial weights with W_hh[0, 0] changed: moved to the next float64
+    (``nudge=None``, the smallest change there is) or by ``nudge``. Same batches, same coin
+    flips. A training run that is stable against rounding gives back weights that differ by
+    about the nudge; a chaotic one gives a different model."""
     base = ratio_result(ratio, seed=seed, progress=progress)
     task = sine_task(seed=seed)
     start = init_model(1, SETUP["hidden_size"], 1, seed=seed)
-    start["W_hh"][0, 0] += nudge
+    before = start["W_hh"][0, 0]
+    if nudge is None:
+        start["W_hh"][0, 0] = np.nextafter(before, np.inf)
+    else:
+        start["W_hh"][0, 0] += nudge
+    change = float(start["W_hh"][0, 0] - before)
     params, _ = train_next_value(ratio, progress=progress, task=task, init=start, seed=seed)
-    return NudgeResult(base.ratio, seed, nudge, relative_difference(params, base.params),
+    return NudgeResult(base.ratio, seed, change, relative_difference(params, base.params),
                        base.closed_loop, closed_loop_errors(params, task))
 
 
