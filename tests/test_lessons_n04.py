@@ -95,3 +95,14 @@ def test_clip_spread_row_verdicts():
     assert row.unclipped_failed and row.rescued and not row.learned
     row = n04.ClipSpreadRow(0, unclipped=ok, clipped=gone, zero_guess=0.5)
     assert not row.unclipped_failed and not row.rescued and not row.learned
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="scale"):
+        n04.radius_zero_example(scale=0.0)
+    with pytest.raises(ValueError, match="steps"):
+        n04.radius_zero_example(steps=0)
+    with pytest.raises(ValueError, match="n_windows"):
+        n04.sine_run_jacobians(n_windows=10**6)
+    with pytest.raises(ValueError, match="n_sequences"):
+        n04.relative_input_gradients(init_model(2, 4, 1), 5, n_sequences=0)

@@ -8,6 +8,8 @@ values (``SEED``, ``SEED + 1``, …), the tests pass 0 … 4.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +38,12 @@ __all__ = [
 ]
 
 
+def _check_count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+    return int(value)
+
+
 # ---------------------------------------------------------------- radius 0, yet exploding
 
 
@@ -60,8 +68,11 @@ def radius_zero_example(scale: float = 2.0, slope: float = 0.25, steps: int = 30
         the run, "radius_W" and "radius_J" (ρ(W_hh), ρ(diag(1, slope) W_hh)), "linear" and
         "tanh" (T + 1,): ‖∂h_{T-1}/∂h_{T-1-d}‖ of the linear RNN (‖W_hh^d‖) and of this run.
     """
-    if not 0.0 < slope < 1.0:
+    if not (isinstance(slope, numbers.Real) and 0.0 < slope < 1.0):
         raise ValueError(f"slope: expected a number in (0, 1), got {slope!r}")
+    if not (isinstance(scale, numbers.Real) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale: expected a finite number > 0, got {scale!r}")
+    _check_count("steps", steps)
     W = scale * np.array([[1.0, 1.0], [-1.0, -1.0]])
     a2 = np.arctanh(np.sqrt(1.0 - slope))          # tanh'(a2) = 1 − tanh²(a2) = slope
     h_star = np.array([0.0, np.tanh(a2)])
@@ -100,6 +111,9 @@ def sine_run_jacobians(seed: int = 0, n_windows: int = 32, strong_input: float =
         "strong_saturated": the share of saturated units on that strong input.
     """
     params, (x_train, _, _, _) = exploding_setup(seed=seed)
+    if _check_count("n_windows", n_windows) > x_train.shape[1]:
+        raise ValueError(f"n_windows: expected at most {x_train.shape[1]} (the training windows), "
+                         f"got {n_windows}")
     x = x_train[:, :n_windows]
     rnn = {k: params[k] for k in ("W_xh", "W_hh", "b_h")}
     h, _ = rnn_forward(x, None, rnn)
@@ -132,6 +146,7 @@ def relative_input_gradients(params: dict, seq_len: int, seed: int = 0,
     Returns:
         (seq_len,) ratios; index t is input x_t (distance T − 1 − t from the loss).
     """
+    _check_count("n_sequences", n_sequences)
     x, y = adding_data(seq_len, n_train=1, n_val=n_sequences, seed=seed)[2:]
     g = input_gradient_norms(params, x, y)
     return g / g[-1]
