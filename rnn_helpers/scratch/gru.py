@@ -80,7 +80,15 @@ def gru_step_backward(dh_t, cache):
 
 
 def gru_forward(x, h0, params):
-    """Run a GRU over a whole sequence: gru_step for t = 0 ... T-1.
+    """Run a GRU over a whole sequence.
+
+    The loop body is gru_step's equations for t = 0 ... T-1, and the result is the same.
+    One thing differs: the input part x_t W_xh^T + b_xh of every gate does not depend on
+    the recurrence, so it is computed for all T steps in one matrix product before the
+    loop (with b_hr and b_hz, which are simply added to it; b_hn has to stay apart because
+    the reset gate multiplies it). Each step adds its hidden part to its slice of that
+    array and squashes it in place, so the array ends up holding the gates r, z, n of
+    every step: the cache that gru_backward reads.
 
     Inputs:
     - x: input sequence, shape (T, B, D)
@@ -94,30 +102,27 @@ def gru_forward(x, h0, params):
     """
     x, (h0,), p, H = check_recurrent_inputs(x, [("h0", h0)], params, GRU_KEYS, 3, ("T", "B", "D"))
     T, B, D = x.shape
-    W_hh, b_hh = p["W_hh"], p["b_hh"]
+    W_hh_T = np.ascontiguousarray(p["W_hh"].T)  # (H, 3H): BLAS multiplies this copy faster
+    b_hn = p["b_hh"][2 * H :]
 
-    # Input parts of all gates for all steps in one matrix product; the loop turns
-    # `gates` into the activated r, z, n of every step in place. For r and z the two
-    # biases are simply added, so that is done once here; b_hn has to stay apart
-    # because the reset gate multiplies it.
-    gates = np.dot(x.reshape(T * B, D), p["W_xh"].T).reshape(T, B, 3 * H)
+    # The input part of every gate at every step: one (T*B, D) x (D, 3H) product.
+    gates = (x.reshape(T * B, D) @ p["W_xh"].T).reshape(T, B, 3 * H)
     gates += p["b_xh"]
-    gates[:, :, : 2 * H] += b_hh[: 2 * H]
-    b_hn = b_hh[2 * H :]
+    gates[:, :, : 2 * H] += p["b_hh"][: 2 * H]
     hn = np.empty((T, B, H))  # h_{t-1} W_hn^T + b_hn, needed again in backward
     h = np.empty((T, B, H))
-    ah = np.empty((B, 3 * H))
     h_prev = h0
     for t in range(T):
-        np.dot(h_prev, W_hh.T, out=ah)
-        rz, a_n = gates[t, :, : 2 * H], gates[t, :, 2 * H :]
-        rz += ah[:, : 2 * H]
-        sigmoid(rz, out=rz)  # r and z side by side: one call for both
-        r, z = rz[:, :H], rz[:, H:]
+        a = gates[t]  # (B, 3H), a view: squashed in place into r, z, n
+        ah = h_prev @ W_hh_T  # the hidden parts of r, z, n
+        a_rz = a[:, : 2 * H]
+        a_rz += ah[:, : 2 * H]
+        sigmoid(a_rz, out=a_rz)  # r and z sit side by side: one call
+        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
         np.add(ah[:, 2 * H :], b_hn, out=hn[t])
-        a_n += r * hn[t]
-        n = np.tanh(a_n, out=a_n)
-        # h_t = (1 - z) n + z h_{t-1} = n + z (h_{t-1} - n): one product fewer
+        n += r * hn[t]
+        np.tanh(n, out=n)
+        # h_t = (1 - z) n + z h_{t-1}, written as n + z (h_{t-1} - n): one product fewer
         np.subtract(h_prev, n, out=h[t])
         h[t] *= z
         h[t] += n
@@ -129,6 +134,14 @@ def gru_forward(x, h0, params):
 
 def gru_backward(dh, cache):
     """Backpropagation through time for gru_forward (full BPTT).
+
+    The loop body is gru_step_backward's chain rule for t = T-1 ... 0, carrying dL/dh
+    back in time, and the result is the sum of what gru_step_backward would give at every
+    step. One thing differs: the loop only stores each step's gradients at the gates'
+    pre-activations (the hidden side's da_t and n's input-side gradient). Every parameter
+    gradient is a sum over t of a product with them (dW_hh = sum_t da_t^T h_{t-1}, ...),
+    so after the loop each one is a single matrix product over all T*B rows instead of
+    T small ones.
 
     Inputs:
     - dh: dL/dh_t arriving directly at each step, shape (T, B, H)
@@ -145,45 +158,41 @@ def gru_backward(dh, cache):
     dh = check_upstream("dh", dh, (T, B, H), ("T", "B", "H"))
     W_hh = p["W_hh"]
 
-    # Every gate gradient at step t is dh_t (the total gradient at h_t) times a factor
-    # known from the forward pass, so the factors are computed for all steps at once
-    # (in place: these arrays are large) and the loop only carries dh_t back in time.
-    gates = cache["gates"].reshape(T, B, 3, H)
-    r, z, n = gates[:, :, 0], gates[:, :, 1], gates[:, :, 2]
-    h_prev = np.concatenate([h0[None], h[:-1]])
-    tmp = np.subtract(1.0, z)
-    dn = np.multiply(n, n)
-    np.subtract(1.0, dn, out=dn)
-    dn *= tmp  # da_n = dh_t * (1 - z) (1 - n^2) on the input side
-    da = np.empty((T, B, 3, H))  # the hidden side's factors, then its gradients
-    np.subtract(h_prev, n, out=da[:, :, 1])
-    da[:, :, 1] *= z
-    da[:, :, 1] *= tmp  # da_z = dh_t * (h_{t-1} - n) z (1 - z)
-    np.subtract(1.0, r, out=tmp)
-    tmp *= r
-    tmp *= hn
-    np.multiply(dn, tmp, out=da[:, :, 0])  # da_r = da_n * hn * r (1 - r)
-    np.multiply(dn, r, out=da[:, :, 2])  # n's hidden part passes through the reset gate
-
-    dh_all = np.empty((T, B, H))  # total dL/dh_t, from this step's loss and the future
-    dh_next = np.zeros((B, H))
+    da = np.empty((T, B, 3 * H))  # dL/da_t at r, z, n on the hidden side (h_{t-1} W_hh^T)
+    da_n_x = np.empty((T, B, H))  # dL/d(x_t W_in^T): n's input side skips the reset gate
+    dh_next = np.zeros((B, H))  # dL/dh_t coming back from step t+1
     for t in range(T - 1, -1, -1):
-        dh_t = dh_all[t]
-        np.add(dh[t], dh_next, out=dh_t)
-        da[t] *= dh_t[:, None, :]
-        np.dot(da[t].reshape(B, 3 * H), W_hh, out=dh_next)
-        dh_next += dh_t * z[t]  # the direct path z * h_{t-1}
+        a = cache["gates"][t]  # the activated gates of step t, side by side
+        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+        h_prev = h[t - 1] if t > 0 else h0
+        dh_t = dh[t] + dh_next
+        da_r, da_z, da_n_h = da[t, :, :H], da[t, :, H : 2 * H], da[t, :, 2 * H :]
+        # h_t = (1 - z) n + z h_{t-1}; n = tanh(a_n), a_n = x_t W_in^T + b_in + r * hn_t
+        np.multiply(dh_t * (1.0 - z), 1.0 - n * n, out=da_n_x[t])
+        np.multiply(da_n_x[t], r, out=da_n_h)
+        np.multiply(da_n_x[t], hn[t], out=da_r)  # dL/dr
+        np.multiply(dh_t, h_prev - n, out=da_z)  # dL/dz
+        rz = a[:, : 2 * H]
+        da[t, :, : 2 * H] *= rz * (1.0 - rz)  # through the sigmoids: slope s (1 - s)
+        # h_{t-1} reaches h_t directly (the z * h_{t-1} term) and through every gate.
+        dh_next = da[t] @ W_hh
+        dh_next += dh_t * z
 
-    # The input side equals the hidden side except for n, which skips the reset gate.
-    da_x = da.copy()
-    np.multiply(dn, dh_all, out=da_x[:, :, 2])
-    da_x = da_x.reshape(T * B, 3 * H)
-    da_h_2d = da.reshape(T * B, 3 * H)
+    # Every weight gradient is a sum over steps, e.g. dW_hh = sum_t da_t^T h_{t-1}: one
+    # product over all T*B rows each. Written as (h^T da)^T, the same product, because
+    # BLAS runs that order faster. The input side's gradient is da with n's block
+    # replaced by da_n_x, so its products are taken block by block.
+    da = da.reshape(T * B, 3 * H)
+    da_rz, da_n_x = da[:, : 2 * H], da_n_x.reshape(T * B, H)
+    x_2d, W_xh = x.reshape(T * B, D), p["W_xh"]
+    dW_hh = (h0.T @ da[:B]).T  # W_hh meets h_{t-1}: h0 at t = 0, h[t-1] after
+    if T > 1:
+        dW_hh += (h[:-1].reshape((T - 1) * B, H).T @ da[B:]).T
     return {
-        "W_xh": da_x.T @ x.reshape(T * B, D),
-        "W_hh": da_h_2d.T @ h_prev.reshape(T * B, H),
-        "b_xh": da_x.sum(axis=0),
-        "b_hh": da_h_2d.sum(axis=0),
-        "x": (da_x @ p["W_xh"]).reshape(T, B, D),
+        "W_xh": np.concatenate([(x_2d.T @ da_rz).T, (x_2d.T @ da_n_x).T]),
+        "W_hh": dW_hh,
+        "b_xh": np.concatenate([da_rz.sum(axis=0), da_n_x.sum(axis=0)]),
+        "b_hh": da.sum(axis=0),
+        "x": (da_rz @ W_xh[: 2 * H] + da_n_x @ W_xh[2 * H :]).reshape(T, B, D),
         "h0": dh_next,
     }
