@@ -83,6 +83,7 @@ __all__ = [
     "Tagger",
     "TaggerResult",
     "train_tagger",
+    "future_influence",
     "tagger_spread",
 ]
 
@@ -720,6 +721,22 @@ def train_tagger(bidirectional: bool, seed: int = 0, *, steps: int = 30, lr: flo
     history = train_torch(model, loss_fn, batches(), steps=steps, lr=lr, progress=progress,
                           desc=f"{'bidirectional' if bidirectional else 'unidirectional'} GRU")
     return TaggerResult(bidirectional, seed, model, history, _tag_accuracy(model, xt, yt, mt))
+
+
+def future_influence(model: Tagger, seed: int = 0, cut: int = 7, length: int = 16) -> float:
+    """How much a tagger's scores at positions 0 … ``cut`` move when the future changes.
+
+    One sequence of :func:`word_end_task` (from ``seed``) is compared with a copy whose
+    characters after ``cut`` are changed (spaces and letters swapped). Returns the largest
+    absolute change of the scores at positions 0 … cut: exactly 0 for a unidirectional
+    RNN, which has not read anything after ``cut`` there.
+    """
+    x_a = word_end_task(1, length, seed)[0]
+    x_b = x_a.copy()
+    x_b[cut + 1:] = np.where(x_a[cut + 1:] == 0, 1, 0)
+    with torch.no_grad():
+        a, b = model(torch.as_tensor(x_a)), model(torch.as_tensor(x_b))
+    return float((a[: cut + 1] - b[: cut + 1]).abs().max())
 
 
 def tagger_spread(seeds, **kwargs) -> list[tuple[int, float, float]]:

@@ -67,11 +67,12 @@ def describe_temperature(temperature: float, top_prob: float, choices: float, V:
 def shown_text(prompt: str, text: str, width: int = WRAP, lines: int = LINES) -> str:
     """Prompt + continuation as at most ``lines`` lines of ``width`` characters: newlines
     kept (marked ↵), long lines wrapped, the rest cut with "…"."""
-    out = []
+    marked = []
     for line in (prompt + text).split("\n"):
-        out.extend(textwrap.wrap(line, width, drop_whitespace=False,
-                                 replace_whitespace=False) or [""])
-    marked = [line + "↵" for line in out[:-1]] + out[-1:]
+        pieces = textwrap.wrap(line, width, drop_whitespace=False, replace_whitespace=False)
+        marked.extend(pieces or [""])
+        marked[-1] += "↵"  # where the text itself has a newline
+    marked[-1] = marked[-1][:-1]  # the last line ends the text, not in a newline
     if len(marked) > lines:
         marked = marked[:lines]
         marked[-1] = marked[-1][: width - 1] + "…"
