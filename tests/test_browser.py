@@ -38,6 +38,7 @@ SLIDERS = [
     ("05_teacher_forcing.ipynb", "teacher forcing ratio"),
     ("06_lstm.ipynb", "time step"),
     ("07_gru.ipynb", "update gate bias"),
+    ("09_language_models.ipynb", "temperature"),
 ]
 
 NOTEBOOKS = course_notebooks()
