@@ -359,7 +359,8 @@ def verdict_gradients(model: ReviewClassifier, ids: torch.Tensor, lengths, label
     the states come from :func:`chunked_states` with ``chunk`` (None = full BPTT).
 
     Args:
-        model: a :class:`~rnn_helpers.practice.ReviewClassifier` (not changed).
+        model: a :class:`~rnn_helpers.practice.ReviewClassifier` (its weights are not
+            changed; its parameters' ``.grad`` are cleared afterwards).
         ids, lengths, labels: a padded batch (T, B), (B,), (B,).
         key_positions: (B,) position of each review's verdict word.
         chunk: steps per chunk of the truncation, or None.
