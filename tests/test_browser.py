@@ -310,3 +310,51 @@ def test_views_show_their_picture_without_running(lab, browser, name, trusted):
     finally:
         page.close()
         _shutdown_kernels(lab)
+
+
+# Slides: the notebook is run in JupyterLab, then presented as slides with the Deck button of
+# jupyterlab-slideshow (the same live notebook, so its widgets stay live); the instructor
+# clicks forward to the live demo's slide and moves the slider.
+SLIDE_DEMO = ("00_start_here.ipynb", "memory a")
+
+
+def _visible_slider(page, label):
+    sliders = _panel(page).locator(".widget-slider",
+                                   has=page.locator(".widget-label", has_text=label))
+    return next((s for s in sliders.all() if s.is_visible()), None)
+
+
+def test_slide_mode_reaches_the_slider_demo_and_it_redraws(lab, browser):
+    name, label = SLIDE_DEMO
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab['url']}/lab/tree/{name}?reset&token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=90_000)
+        path = lab["root"] / name
+        n_code = sum(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells)
+        _run_all_and_wait(page, n_code)
+        _panel(page).locator(".jp-Cell").first.click()  # the deck starts at the title slide
+        page.locator('[data-command="deck:toggle"]').first.click()
+        forward = page.locator(".jp-deck-mod-direction-forward")
+        forward.wait_for(timeout=30_000)
+        slides = 0
+        while (slider := _visible_slider(page, label)) is None:
+            if slides > 20 or "jp-mod-disabled" in (forward.get_attribute("class") or ""):
+                pytest.fail(f"{name}: no slide of the deck shows the slider {label!r}")
+            forward.click()
+            slides += 1
+            time.sleep(0.8)
+        container = slider.locator(
+            "xpath=ancestor::div[contains(@class,'jupyter-widgets')][.//img][1]")
+        moved = [_move(page, slider, container, key, label) for key in ["End", "Home"]]
+        assert all(moved), f"slide mode: slider {label!r} did not move with the keyboard"
+        assert not _widget_errors(page), f"slide mode: {name}'s view broke"
+        assert 1 <= slides <= 10, f"{name}: the demo is {slides} clicks into the deck"
+    finally:
+        stop = page.locator(".jp-deck-mod-stop")
+        if stop.count() and stop.first.is_visible():
+            stop.first.click()  # leave slide mode: it is a saved setting of JupyterLab
+            time.sleep(1.0)
+        page.close()
+        _shutdown_kernels(lab)
