@@ -194,3 +194,7 @@ def test_verdict_gradient_is_cut_by_chunks_shorter_than_the_distance():
         assert full.shape == (60,) and np.all(full > 0)
         np.testing.assert_array_equal(verdict_gradients(*args, chunk=8), 0.0)
         assert all(p.grad is None for p in model.parameters())  # the model is left clean
+    with pytest.raises(ValueError, match="key_positions"):
+        verdict_gradients(model, data.ids, data.lengths, data.labels, [0, 1], chunk=None)
+    with pytest.raises(ValueError, match="key_positions"):
+        verdict_gradients(model, data.ids, data.lengths, data.labels, data.lengths.numpy(), None)

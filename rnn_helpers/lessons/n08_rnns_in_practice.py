@@ -368,11 +368,15 @@ def verdict_gradients(model: ReviewClassifier, ids: torch.Tensor, lengths, label
     Returns:
         (B,) float64: the norm of ∂loss/∂x at the verdict word's step, per review.
     """
+    keys = torch.as_tensor(np.asarray(key_positions), dtype=torch.int64)
+    lengths = torch.as_tensor(np.asarray(lengths), dtype=torch.int64)
+    if keys.shape != lengths.shape or keys.ndim != 1 or bool((keys >= lengths).any()):
+        raise ValueError(f"key_positions must have shape (B,) = {tuple(lengths.shape)} with each "
+                         f"position inside its review, got shape {tuple(keys.shape)}")  # fmt: skip
     x = model.embedding(ids).detach().requires_grad_(True)  # (T, B, D)
     h = chunked_states(model.rnn, x, chunk)
     logits = model.head(last_real_state(h, lengths))
     nn.functional.cross_entropy(logits, torch.as_tensor(labels), reduction="sum").backward()
-    keys = torch.as_tensor(np.asarray(key_positions), dtype=torch.int64)
     at_verdict = x.grad[keys, torch.arange(x.shape[1])]  # (B, D)
     model.zero_grad(set_to_none=True)
     return at_verdict.norm(dim=1).double().numpy()
