@@ -31,6 +31,7 @@ from rnn_helpers.scratch import (
     rnn_step_backward,
     sigmoid,
 )
+from rnn_helpers.seed import SEED
 
 __all__ = [
     "N_GATES",
@@ -337,7 +338,7 @@ def measured_half_life(kept) -> float:
     return (t - 1) + math.log(hi / 0.5) / math.log(hi / lo)
 
 
-def gru_survival(params: dict, b_z: float, steps: int = 60, *, x=None, seed: int = 0,
+def gru_survival(params: dict, b_z: float, steps: int = 60, *, x=None, seed: int | None = None,
                  spread: float = 0.5) -> dict:
     """How much of its initial state h0 (h_{-1}) a GRU still holds after t steps.
 
@@ -356,7 +357,8 @@ def gru_survival(params: dict, b_z: float, steps: int = 60, *, x=None, seed: int
     - b_z: the update gate's bias
     - steps: T, the number of steps to run
     - x: inputs (T, B, D); None draws N(0, 1) inputs with B = 8 from ``seed``
-    - seed: seed of the inputs (when x is None) and the signs s
+    - seed: seed of the inputs (when x is None) and the signs s; None means the course
+      seed ``rnn_helpers.SEED``
     - spread: size of each entry of the initial states
 
     Returns a dict:
@@ -368,6 +370,7 @@ def gru_survival(params: dict, b_z: float, steps: int = 60, *, x=None, seed: int
     """
     b_z = _check_real("b_z", b_z)
     steps = _check_int("steps", steps)
+    seed = SEED if seed is None else _check_int("seed", seed, minimum=0)
     p = set_update_bias(params, b_z)
     D = p["W_xh"].shape[1]
     H = p["W_hh"].shape[1]

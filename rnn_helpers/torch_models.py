@@ -10,7 +10,9 @@ head on the last hidden state:
 Inputs are time-major, as everywhere in the course: x is (T, B, D), y is (B, O).
 Training is seeded (the initial weights, the batch order), runs a fixed number of steps
 or until a time budget is used up, clips the global gradient norm and returns a
-:class:`TorchHistory`.
+:class:`TorchHistory`. Every ``seed`` argument defaults to ``None``, which means the course
+seed ``rnn_helpers.SEED`` (``RNN_COURSE_SEED``, default 0); models compared in one
+experiment should be given the same seed.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from torch import nn
 
 # The same argument checks as the NumPy side of notebooks 06-07, so messages read alike.
 from rnn_helpers.cells import _check_int, _check_kind
+from rnn_helpers.seed import SEED
 
 __all__ = [
     "KINDS",
     "SequenceRegressor",
+    "Adam",
     "TorchHistory",
     "make_regressor",
     "count_parameters",
@@ -40,6 +44,11 @@ __all__ = [
 
 KINDS = ("rnn", "lstm", "gru")
 _LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def _resolve_seed(seed) -> int:
+    """``None`` -> the course seed; otherwise an integer >= 0."""
+    return SEED if seed is None else _check_int("seed", seed, minimum=0)
 
 
 def _check_positive(name: str, value) -> float:
@@ -90,13 +99,15 @@ class SequenceRegressor(nn.Module):
 
 
 def make_regressor(kind: str, input_size: int = 2, hidden_size: int = 32, output_size: int = 1,
-                   *, seed: int = 0, forget_bias: float | None = None,
+                   *, seed: int | None = None, forget_bias: float | None = None,
                    dtype: torch.dtype = torch.float32) -> SequenceRegressor:
     """A :class:`SequenceRegressor` whose initial weights depend only on ``seed``.
 
-    torch's global generator is seeded with ``seed`` just for the construction, then put
-    back as it was, so building a model does not change random numbers drawn elsewhere.
+    ``seed=None`` uses the course seed ``rnn_helpers.SEED``. torch's global generator is
+    seeded just for the construction, then put back as it was, so building a model does
+    not change random numbers drawn elsewhere.
     """
+    seed = _resolve_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SequenceRegressor(kind, input_size, hidden_size, output_size, forget_bias)
@@ -106,6 +117,46 @@ def make_regressor(kind: str, input_size: int = 2, hidden_size: int = 32, output
 def count_parameters(module: nn.Module) -> int:
     """The number of trainable numbers in ``module`` (every weight and bias entry)."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with ``torch.optim.Adam``'s defaults, written out.
+
+    The same update as ``torch.optim.Adam(params, lr)`` (betas 0.9 and 0.999, eps 1e-8,
+    no weight decay), step for step: m and v are running means of g and g², and each
+    parameter moves by lr · m̂ / (√v̂ + eps) with the bias-corrected m̂, v̂. Why not
+    torch.optim? Its first use in a kernel imports ``torch._dynamo``, which costs one to
+    several seconds, a large share of a notebook's 15 s budget.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params = [p for p in params if p.requires_grad]
+        self.lr = _check_positive("lr", lr)
+        self.beta1, self.beta2 = (float(b) for b in betas)
+        self.eps = float(eps)
+        self.t = 0
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients (set to None, as torch's optimizers do by default)."""
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        self.t += 1
+        correction1 = 1.0 - self.beta1**self.t
+        correction2_sqrt = math.sqrt(1.0 - self.beta2**self.t)
+        for p, m, v in zip(self.params, self.m, self.v, strict=True):
+            if p.grad is None:
+                continue
+            g = p.grad
+            m.lerp_(g, 1.0 - self.beta1)  # m = beta1 m + (1 - beta1) g
+            v.mul_(self.beta2).addcmul_(g, g, value=1.0 - self.beta2)
+            denom = (v.sqrt() / correction2_sqrt).add_(self.eps)
+            p.addcdiv_(m, denom, value=-self.lr / correction1)
 
 
 @dataclass
@@ -162,8 +213,9 @@ def evaluate_mse(model: nn.Module, x, y, batch_size: int = 1024) -> float:
 def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_val=None, *,
                     steps: int = 300, time_budget: float | None = None, batch_size: int = 128,
                     lr: float = 1e-2, clip_norm: float | None = 1.0, eval_every: int = 25,
-                    seed: int = 0, progress: bool = True,
-                    num_threads: int | None = None) -> TorchHistory:
+                    seed: int | None = None, progress: bool = True,
+                    num_threads: int | None = None,
+                    stop_below: float | None = None) -> TorchHistory:
     """Train ``model`` in place with Adam on the MSE; return a :class:`TorchHistory`.
 
     Each step draws a mini-batch of ``batch_size`` training sequences (with a generator
@@ -178,20 +230,25 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
             every ``eval_every`` steps, and at the end.
         steps: how many updates at most.
         time_budget: optional seconds; training stops early when they are used up.
-        batch_size, lr, clip_norm: as usual (Adam with torch's other defaults).
+        batch_size, lr, clip_norm: as usual (:class:`Adam`: torch's Adam with its other
+            defaults, written out).
         eval_every: validation period in steps.
-        seed: seed of the batch order.
+        seed: seed of the batch order; None means the course seed ``rnn_helpers.SEED``.
         progress: show a tqdm bar (tqdm.auto: a widget in Jupyter, text elsewhere).
         num_threads: None (default) keeps torch's thread count, which importing
             ``rnn_helpers`` sets to 1 (``RNN_COURSE_THREADS`` overrides it); an int sets it
             for this run only and restores it afterwards. (torch's ``nn.RNN`` can be several
             times slower with 2 threads than with 1: its many small per-step operations each
             wait for the other thread.)
+        stop_below: optional; stop as soon as a validation MSE (measured every
+            ``eval_every`` steps) falls below it. Needs validation data. ``history.steps``
+            then tells how many updates it took.
 
     A NaN/inf loss or gradient stops the run and sets ``history.diverged``; nothing is
     raised.
     """
     steps = _check_int("steps", steps)
+    seed = _resolve_seed(seed)
     batch_size = _check_int("batch_size", batch_size)
     eval_every = _check_int("eval_every", eval_every)
     lr = _check_positive("lr", lr)
@@ -201,6 +258,10 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
         time_budget = _check_positive("time_budget", time_budget)
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither")
+    if stop_below is not None:
+        stop_below = _check_positive("stop_below", stop_below)
+        if x_val is None:
+            raise ValueError("stop_below needs validation data: give x_val and y_val")
     dtype = next(model.parameters()).dtype
     x_train = _as_tensor("x_train", x_train, dtype, 3)
     y_train = _as_tensor("y_train", y_train, dtype, 2)
@@ -215,7 +276,7 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
     n = x_train.shape[1]
     batch_size = min(batch_size, n)
     gen = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = Adam(model.parameters(), lr=lr)
     history = TorchHistory(kind=getattr(model, "kind", ""))
 
     def record_val(step: int) -> None:
@@ -232,7 +293,7 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
             return train_regressor(model, x_train, y_train, x_val, y_val, steps=steps,
                                    time_budget=time_budget, batch_size=batch_size, lr=lr,
                                    clip_norm=clip_norm, eval_every=eval_every, seed=seed,
-                                   progress=progress)
+                                   progress=progress, stop_below=stop_below)
         finally:
             torch.set_num_threads(threads_before)
 
@@ -272,6 +333,9 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
         history.train_loss.append(value)
         if validate and step % eval_every == 0:
             record_val(step)
+            if stop_below is not None and history.val_loss[-1] < stop_below:
+                bar.update(1)
+                break
         bar.update(1)
         if step % 10 == 0:
             bar.set_postfix(loss=f"{value:.4f}")

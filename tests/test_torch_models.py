@@ -1,15 +1,19 @@
 """rnn_helpers.torch_models: seeded construction, forget bias, training loop, divergence."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from rnn_helpers.cells import recurrent_parameter_count
 from rnn_helpers.data import adding_problem
 from rnn_helpers.scratch import params_from_torch
 from rnn_helpers.torch_models import (
+    Adam,
     SequenceRegressor,
     count_parameters,
     evaluate_mse,
@@ -105,6 +109,65 @@ def test_validation_recorded_at_the_end_when_steps_are_not_a_multiple():
     model = make_regressor("rnn", 2, 4, seed=0)
     history = train_regressor(model, x, y, x, y, steps=7, eval_every=5, progress=False)
     assert history.val_step == [0, 5, 7]
+
+
+def test_stop_below_ends_the_run_at_the_first_validation_below_it():
+    x, y = _small_task()
+    xv, yv = _small_task(n=256, seed=1)
+    full = train_regressor(make_regressor("gru", 2, 8, seed=0), x, y, xv, yv, steps=120,
+                           batch_size=64, eval_every=20, seed=3, progress=False)
+    threshold = 0.5 * (full.val_loss[1] + full.val_loss[-1])  # crossed somewhere inside
+    pairs = zip(full.val_step, full.val_loss, strict=True)
+    first_below = next(s for s, v in pairs if v < threshold)
+    assert 0 < first_below < 120
+    stopped = train_regressor(make_regressor("gru", 2, 8, seed=0), x, y, xv, yv, steps=120,
+                              batch_size=64, eval_every=20, seed=3, progress=False,
+                              stop_below=threshold)
+    assert stopped.steps == first_below == stopped.val_step[-1]
+    assert stopped.val_loss == full.val_loss[: len(stopped.val_loss)]  # the same run, cut short
+    with pytest.raises(ValueError, match="stop_below needs validation data"):
+        train_regressor(make_regressor("gru", 2, 8, seed=0), x, y, steps=5, stop_below=0.1,
+                        progress=False)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_adam_is_torchs_adam(kind):
+    x, y = _small_task(n=64)
+    x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    ours, theirs = make_regressor(kind, 2, 6, seed=2), make_regressor(kind, 2, 6, seed=2)
+    opt_ours = Adam(ours.parameters(), lr=1e-2)
+    opt_theirs = torch.optim.Adam(theirs.parameters(), lr=1e-2)
+    for _ in range(25):
+        for model, opt in ((ours, opt_ours), (theirs, opt_theirs)):
+            opt.zero_grad()
+            torch.mean((model(x) - y) ** 2).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+    for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+    untrained = make_regressor(kind, 2, 6, seed=2)
+    assert not torch.equal(next(ours.parameters()), next(untrained.parameters()))
+
+
+def test_training_does_not_import_torch_dynamo():
+    # torch.optim's first use imports torch._dynamo (seconds); train_regressor avoids it.
+    code = ("import sys; from rnn_helpers.torch_models import make_regressor, train_regressor; "
+            "from rnn_helpers.data import adding_problem; x, y = adding_problem(64, 5); "
+            "train_regressor(make_regressor('gru', 2, 4), x, y, x, y, steps=3, progress=False); "
+            "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_seed_none_is_the_course_seed():
+    from rnn_helpers import SEED
+
+    x, y = _small_task(n=64)
+    a = make_regressor("rnn", 2, 4)
+    b = make_regressor("rnn", 2, 4, seed=SEED)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    runs = [train_regressor(make_regressor("rnn", 2, 4, seed=1), x, y, steps=5, progress=False,
+                            seed=seed) for seed in (None, SEED)]
+    assert runs[0].train_loss == runs[1].train_loss
 
 
 def test_time_budget_stops_early():

@@ -25,6 +25,7 @@ from rnn_helpers.cells import (
     memory_units,
 )
 from rnn_helpers.scratch import init_rnn_params
+from rnn_helpers.seed import SEED
 from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, ViewBox, labelled_slider
 
 __all__ = [
@@ -255,14 +256,16 @@ class UpdateGateMemoryView:
         b_z: starting value of the update gate's bias.
         steps: how many steps the GRU runs.
         hidden_size, seed: the scratch GRU (``init_rnn_params(1, H, seed, "gru")``) and the
-            N(0, 1) inputs it reads (see :func:`rnn_helpers.cells.gru_survival`).
+            N(0, 1) inputs it reads (see :func:`rnn_helpers.cells.gru_survival`); seed None
+            means the course seed ``rnn_helpers.SEED``.
     """
 
     B_MIN, B_MAX = -3.0, 6.0
 
-    def __init__(self, b_z: float = 2.0, steps: int = 80, hidden_size: int = 8, seed: int = 0):
+    def __init__(self, b_z: float = 2.0, steps: int = 80, hidden_size: int = 8,
+                 seed: int | None = None):
         self.steps = steps
-        self.seed = seed
+        self.seed = SEED if seed is None else int(seed)
         self.params = init_rnn_params(1, hidden_size, seed=seed, kind="gru")
         self.slider = labelled_slider("update gate bias", self.B_MIN, self.B_MAX, 0.25, b_z)
         self.figure = BlitFigureImage(figsize=(9.0, 3.4))
