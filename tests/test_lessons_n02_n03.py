@@ -28,7 +28,7 @@ def test_zero_input_starts_at_tanh_of_the_bias_and_follows_the_step():
     params = init_rnn_params(3, 5, seed=4)
     states = zero_input_states(params, 6)
     assert states.shape == (6, 5)
-    np.testing.assert_array_equal(states[0], np.tanh(params["b_h"]))
+    np.testing.assert_allclose(states[0], np.tanh(params["b_h"]), rtol=0, atol=1e-15)
     for t in range(1, 6):  # each later state is one zero-input step from the one before
         expected = np.tanh(states[t - 1] @ params["W_hh"].T + params["b_h"])
         np.testing.assert_allclose(states[t], expected, rtol=1e-14, atol=1e-15)
