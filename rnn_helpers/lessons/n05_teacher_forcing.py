@@ -223,9 +223,10 @@ def stepwise_grads(params: dict, x, y, feed_own=None) -> dict:
             default all False (teacher forcing).
 
     Returns:
-        dict of gradients with the keys and shapes of params. It equals
-        :func:`rnn_helpers.teacher_forcing.sequence_loss_and_grads`'s gradient exactly when
-        nothing flows between steps: W_hh = 0 and teacher forcing.
+        dict of gradients with the keys and shapes of params. When nothing flows between
+        steps (W_hh = 0 and teacher forcing) it equals the full gradient of
+        :func:`rnn_helpers.teacher_forcing.sequence_loss_and_grads` up to rounding; otherwise
+        it misses the paths through h_{t-1} and through the fed-back guesses.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
