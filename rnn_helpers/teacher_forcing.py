@@ -30,10 +30,11 @@ under teacher forcing; :mod:`rnn_helpers.lessons.n05_teacher_forcing` shows both
 
 Seeds: ``seed`` (default 0 in :data:`SETUP`) draws the data's noise, the initial weights,
 the batches and the coin flips. The notebook passes the course seed ``rnn_helpers.SEED``.
-Training with a teacher forcing ratio of 1, 0.75 or 0.5 is reproducible to rounding (a
-change of 1e-12, or of one float64 step, in one initial weight moves the trained weights by
-less than 1e-10, relative); free running (0) is not: the same change gives a different model
-(measured on seeds 0-19). So a free-running result depends on how every sum is rounded.
+Training with a teacher forcing ratio of 1 or 0.5 is reproducible to rounding: moving one
+initial weight by one float64 step (or by 1e-12) moves the trained weights by less than
+1e-10, relative. Free running (0) is not: the same change gives a different model. Measured
+on seeds 0-19; 0.75 behaved like 0.5, 0.25 was chaotic on most seeds. So a free-running
+result depends on how every sum is rounded (another processor's BLAS kernels, another numpy).
 
 Shapes are time-major as everywhere in the course: inputs and targets (T, B, 1), states
 (B, H). Parameters are the dict of :func:`rnn_helpers.training.init_model`
