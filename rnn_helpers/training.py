@@ -25,21 +25,26 @@ from __future__ import annotations
 
 import math
 import numbers
-import time
-from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from rnn_helpers.scratch import (
-    clip_by_norm,
-    clip_by_value,
     init_linear_params,
     init_rnn_params,
     linear_backward,
     linear_forward,
     rnn_backward,
     rnn_forward,
+)
+from rnn_helpers.train import (
+    History,
+    adam_init,
+    adam_update,
+    global_norm,
+    sgd_update,
+    shuffled_batches,
+    steps_per_epoch,
+    train_numpy,
 )
 
 __all__ = [
@@ -268,94 +273,7 @@ def loss_and_grads(
     return loss, grads
 
 
-# --------------------------------------------------------------------------- optimisers
-
-
-def global_norm(grads: dict) -> float:
-    """The L2 norm of all arrays in ``grads`` taken together, as one long vector."""
-    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values())))
-
-
-def sgd_update(params: dict, grads: dict, lr: float) -> dict:
-    """Plain gradient descent: returns a new dict ``p - lr * g`` (inputs untouched)."""
-    return {k: params[k] - lr * grads[k] for k in params}
-
-
-def adam_init(params: dict) -> dict:
-    """Adam's state for ``params``: step count t=0 and zero first/second moments m, v."""
-    return {
-        "t": 0,
-        "m": {k: np.zeros_like(v) for k, v in params.items()},
-        "v": {k: np.zeros_like(v) for k, v in params.items()},
-    }
-
-
-def adam_update(
-    params: dict,
-    grads: dict,
-    state: dict,
-    lr: float,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-) -> tuple[dict, dict]:
-    """One Adam step (Kingma & Ba, 2015), pure: returns (new_params, new_state).
-
-    m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  p <- p - lr m_hat / (sqrt(v_hat) + eps)
-    with the bias corrections m_hat = m / (1-b1^t), v_hat = v / (1-b2^t). Each parameter
-    moves by about ``lr`` per step at most, whatever the scale of its gradient.
-    """
-    t = state["t"] + 1
-    m = {k: beta1 * state["m"][k] + (1 - beta1) * grads[k] for k in params}
-    v = {k: beta2 * state["v"][k] + (1 - beta2) * grads[k] ** 2 for k in params}
-    c1, c2 = 1 - beta1**t, 1 - beta2**t
-    new = {k: params[k] - lr * (m[k] / c1) / (np.sqrt(v[k] / c2) + eps) for k in params}
-    return new, {"t": t, "m": m, "v": v}
-
-
-# --------------------------------------------------------------------------- training loop
-
-
-@dataclass
-class History:
-    """What happened during :func:`train`.
-
-    Attributes:
-        train_loss: per step, the mini-batch MSE before that step's update.
-        grad_norm: per step, the global gradient norm *before* clipping.
-        val_loss: validation MSE after each epoch (empty without validation data).
-        val_step: number of updates done when each ``val_loss`` entry was measured.
-        diverged: True if the run stopped because loss or gradients went non-finite or
-            the loss passed ``diverge_threshold``.
-        diverged_at_step: the 0-based step at which that was seen (its loss is the last
-            entry of ``train_loss``), else None. No update was applied at that step.
-        reason: a plain sentence saying why the run diverged, else None.
-        steps: number of updates applied.
-        seconds: wall-clock time of the run.
-    """
-
-    train_loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_step: list[int] = field(default_factory=list)
-    diverged: bool = False
-    diverged_at_step: int | None = None
-    reason: str | None = None
-    steps: int = 0
-    seconds: float = 0.0
-
-    @property
-    def val_rmse(self) -> list[float]:
-        """Square root of each ``val_loss`` entry (same units as the targets)."""
-        return [math.sqrt(v) for v in self.val_loss]
-
-
-def _parse_clip(clip):
-    if clip is None:
-        return None
-    if not isinstance(clip, tuple | list) or len(clip) != 2 or clip[0] not in ("value", "norm"):
-        raise ValueError(f'clip must be None, ("value", limit) or ("norm", max_norm), got {clip!r}')
-    return clip[0], _positive(f"clip[1] ({clip[0]} limit)", clip[1])
+# --------------------------------------------------------------------------- training
 
 
 def train(
@@ -380,21 +298,22 @@ def train(
 ) -> tuple[dict, History]:
     """Train the RNN + linear head with mini-batches; return new params and a history.
 
-    Each epoch visits the training examples in a fresh random order (from ``seed``) in
-    batches of ``batch_size`` (the last batch may be smaller). Each step computes the loss
-    and gradients (:func:`loss_and_grads`), records the loss and the gradient norm,
-    clips, and updates. Validation MSE is measured at the end of each epoch (and at the end
-    of the run if it stops mid-epoch).
+    The course's one NumPy loop (:func:`rnn_helpers.train.train_numpy`) does the work:
+    each epoch visits the training examples in a fresh random order (from ``seed``) in
+    batches of ``batch_size`` (the last batch may be smaller); each step computes the loss
+    and gradients (:func:`loss_and_grads`), records the loss and the gradient norm, clips,
+    and updates. Validation MSE is measured at the end of each epoch (and at the end of the
+    run if it stops mid-epoch).
 
     Divergence (a non-finite loss, gradient or updated parameter, or a training or
     validation loss above ``diverge_threshold``) stops the run and is recorded in the
-    history; it is never raised. The params returned are then the last finite ones: from
-    before the failing step (or, if the validation loss failed, the current ones).
+    history; it is never raised. The params returned are then the last finite ones.
 
     Args:
         params: the model dict (see :func:`init_model`); not modified.
         x_train: (T, N, D) inputs; y_train: (N, O) targets, or (T, N, O) with every_step.
-        epochs, steps: how long to train; give at most one (default: 10 epochs).
+        epochs, steps: how long to train; give at most one (default: 10 epochs). ``steps``
+            counts optimiser updates.
         batch_size: examples per step, >= 1 (capped at N).
         lr: learning rate, > 0. The default 1e-3 suits Adam; plain SGD needs ~0.1-1.
         optimizer: "adam" (default) or "sgd".
@@ -417,14 +336,10 @@ def train(
         raise ValueError("give both x_val and y_val, or neither")
     if x_val is not None:
         x_val, y_val = _check_xy(params, x_val, y_val, every_step, "x_val/y_val: ")
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f'optimizer must be "adam" or "sgd", got {optimizer!r}')
     if truncate is not None and (
         isinstance(truncate, bool) or not isinstance(truncate, numbers.Integral) or truncate < 0
     ):
         raise ValueError(f"truncate must be None or an integer >= 0, got {truncate!r}")
-    clip = _parse_clip(clip)
-    lr = _positive("lr", lr)
     batch_size = _positive("batch_size", batch_size, integer=True)
     if isinstance(diverge_threshold, bool) or not (
         isinstance(diverge_threshold, numbers.Real) and diverge_threshold > 0
@@ -432,78 +347,29 @@ def train(
         raise ValueError(
             f"diverge_threshold must be a positive number (or math.inf), got {diverge_threshold!r}"
         )
-
     n = x_train.shape[1]
     batch_size = min(batch_size, n)
-    steps_per_epoch = math.ceil(n / batch_size)
+    per_epoch = steps_per_epoch(n, batch_size)
     if epochs is not None and steps is not None:
         raise ValueError(f"give epochs or steps, not both (got epochs={epochs}, steps={steps})")
     if steps is None:
         epochs = 10 if epochs is None else _positive("epochs", epochs, integer=True)
-        steps = epochs * steps_per_epoch
+        steps = epochs * per_epoch
     else:
         steps = _positive("steps", steps, integer=True)
 
-    # Copies, so the caller's arrays are never touched (updates are pure anyway).
-    params = {k: np.array(params[k], dtype=np.float64) for k in PARAM_NAMES}
-    state = adam_init(params) if optimizer == "adam" else None
-    rng = np.random.default_rng(seed)
-    history = History()
-    order = np.empty(0, dtype=np.int64)
-    start = time.perf_counter()
+    def batch_loss_and_grads(p, idx):
+        yb = y_train[:, idx] if every_step else y_train[idx]
+        return loss_and_grads(p, x_train[:, idx], yb, truncate, nonlinearity,
+                              every_step=every_step)
 
-    def diverge(step: int, reason: str) -> None:
-        history.diverged, history.diverged_at_step, history.reason = True, step, reason
+    def validation(p):
+        return {"loss": evaluate(p, x_val, y_val, nonlinearity=nonlinearity,
+                                 every_step=every_step)}
 
-    def validate() -> None:
-        val = evaluate(params, x_val, y_val, nonlinearity=nonlinearity, every_step=every_step)
-        history.val_loss.append(val)
-        history.val_step.append(history.steps)
-        if not math.isfinite(val) or val > diverge_threshold:
-            diverge(history.steps, f"validation loss became {val:.3g}")
-
-    bar = tqdm(total=steps, desc="training", disable=not progress, leave=True)
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported, not warned
-        for step in range(steps):
-            if order.size == 0:
-                order = rng.permutation(n)
-            idx, order = order[:batch_size], order[batch_size:]
-            yb = y_train[:, idx] if every_step else y_train[idx]
-            loss, grads = loss_and_grads(
-                params, x_train[:, idx], yb, truncate, nonlinearity, every_step=every_step
-            )
-            norm = global_norm(grads)
-            history.train_loss.append(loss)
-            history.grad_norm.append(norm)
-            if not math.isfinite(loss) or loss > diverge_threshold:
-                diverge(step, f"training loss became {loss:.3g} at step {step}")
-                break
-            if not math.isfinite(norm):
-                diverge(step, f"the gradient norm became {norm} at step {step}")
-                break
-            if clip is not None:
-                if clip[0] == "value":
-                    grads = clip_by_value(grads, clip[1])
-                else:
-                    grads, _ = clip_by_norm(grads, clip[1])
-            if state is None:
-                new_params, new_state = sgd_update(params, grads, lr), None
-            else:
-                new_params, new_state = adam_update(params, grads, state, lr)
-            if not all(np.isfinite(v).all() for v in new_params.values()):
-                # Keep the last finite params: the scratch layers refuse NaN/inf weights.
-                diverge(step, f"the parameters became non-finite at step {step}")
-                break
-            params, state = new_params, new_state
-            history.steps += 1
-            bar.update(1)
-            if step % 20 == 0:
-                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-            end_of_epoch = order.size == 0 or step == steps - 1
-            if x_val is not None and end_of_epoch:
-                validate()
-                if history.diverged:
-                    break
-    bar.close()
-    history.seconds = time.perf_counter() - start
-    return params, history
+    return train_numpy({k: params[k] for k in PARAM_NAMES}, batch_loss_and_grads,
+                       shuffled_batches(n, batch_size, seed), steps=steps, lr=lr,
+                       optimizer=optimizer, clip=clip,
+                       evaluate=validation if x_val is not None else None,
+                       eval_every=per_epoch, diverge_threshold=diverge_threshold,
+                       progress=progress)

@@ -53,6 +53,12 @@ class History:
         return self.val.get("loss", [])
 
     @property
+    def val_rmse(self) -> list[float]:
+        """The square root of each validation loss: for an MSE, the error in the targets'
+        units."""
+        return [math.sqrt(v) for v in self.val_loss]
+
+    @property
     def final_val_loss(self) -> float:
         """The last validation loss (NaN if there is none)."""
         return self.val_loss[-1] if self.val_loss else math.nan
