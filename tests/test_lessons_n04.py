@@ -85,10 +85,10 @@ def test_relative_input_gradients_divide_by_the_last_input():
 def test_clip_spread_row_verdicts():
     from rnn_helpers.training import History
 
-    ok = History(val_loss=[0.05])
-    poor = History(val_loss=[0.3])
-    worse = History(val_loss=[2.0])
-    gone = History(val_loss=[0.2], diverged=True, diverged_at_step=3)
+    ok = History(val={"loss": [0.05]})
+    poor = History(val={"loss": [0.3]})
+    worse = History(val={"loss": [2.0]})
+    gone = History(val={"loss": [0.2]}, diverged=True, diverged_at_step=3)
     row = n04.ClipSpreadRow(0, unclipped=gone, clipped=ok, zero_guess=0.5)
     assert row.unclipped_failed and row.rescued and row.learned
     row = n04.ClipSpreadRow(0, unclipped=worse, clipped=poor, zero_guess=0.5)
