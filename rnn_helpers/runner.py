@@ -5,6 +5,7 @@ Kept out of the notebooks' way: nothing here is taught, it is how we check the c
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from dataclasses import dataclass, field
@@ -112,11 +113,35 @@ def execute_in_place(path, timeout: int = 600) -> None:
     nb = nbformat.read(path, as_version=4)
     _client(nb, path, timeout).execute()
     _keep_displayed_widgets(nb)
+    _finished_progress_text(nb)
     nbformat.write(nb, path)
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _finished_progress_text(nb) -> None:
+    """Give each progress bar's output the text of its last state ("100%|███| 400/400 …").
+
+    A tqdm bar's plain-text form is taken when it first appears (at 0%), and that is what
+    a reader without a kernel (GitHub, the website) would see; the saved widget state holds
+    where the bar ended.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            model = state.get(output.get("data", {}).get(WIDGET_VIEW, {}).get("model_id"), {})
+            children = [state.get(c.removeprefix("IPY_MODEL_"), {})
+                        for c in model.get("state", {}).get("children", [])]
+            names = [c.get("model_name") for c in children]
+            if names != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
+                continue
+            left, bar, right = (c["state"] for c in children)
+            filled = round(10 * bar.get("value", 0) / bar["max"]) if bar.get("max") else 0
+            text = (f"{html.unescape(left.get('value', ''))}|{'█' * filled}{' ' * (10 - filled)}|"
+                    f"{html.unescape(right.get('value', ''))}")
+            output["data"]["text/plain"] = text.replace("\u2007", " ")
 
 
 def _keep_displayed_widgets(nb) -> None:

@@ -43,3 +43,21 @@ def test_committed_views_carry_a_picture_and_their_saved_state(path):
                   and f"IPY_MODEL_{m}" in children]
         assert images and all(state[m].get("buffers") for m in images), \
             f"{path.name}: the saved view has no picture in its state"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_progress_bars_read_as_finished(path):
+    """A reader without a kernel sees where each progress bar ended, not its 0 % start."""
+    nb = nbformat.read(path, as_version=4)
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for output in cell.outputs:
+            model = state.get(output.get("data", {}).get(WIDGET_VIEW, {}).get("model_id"))
+            if not model or model["model_name"] != "HBoxModel":
+                continue
+            bars = [state[c.removeprefix("IPY_MODEL_")]["state"] for c in
+                    model["state"]["children"]
+                    if state[c.removeprefix("IPY_MODEL_")]["model_name"] == "FloatProgressModel"]
+            if bars and bars[0].get("value") == bars[0].get("max"):
+                assert "100%" in output["data"]["text/plain"], \
+                    f"{path.name}: a finished bar reads {output['data']['text/plain']!r}"
