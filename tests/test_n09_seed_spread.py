@@ -5,7 +5,7 @@
   (seeds 0-9, cheap);
 - the scratch char-RNN and the stacked LSTM beat the bigram model by the notebook's
   margins, the LSTM beats the RNN, greedy writing ends in a loop and the temperature
-  trades real words for variety (seeds 0-4: ~6 s per seed).
+  trades real words for variety (seeds 1-4, ~6 s each; seed 0 is the notebook under nbval).
 
 Measured over seeds 0-9 when written: RNN perplexity 6.15-6.30, LSTM 5.13-5.30, bigram
 10.10; unidirectional accuracy 49.6-51.2 %, bidirectional 100 %.
@@ -47,7 +47,7 @@ def text():
     return split, baseline_perplexities(split), known_words(split)
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(1, 5))  # seed 0: the notebook itself (nbval)
 def test_recurrent_models_beat_the_bigram_model(seed, text):
     split, baselines, words = text
     V = len(split.vocab)

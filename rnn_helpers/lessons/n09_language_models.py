@@ -190,6 +190,7 @@ def load_text(val_fraction: float = 0.1) -> TextSplit:
         raise ValueError(f"val_fraction: expected a number in (0, 1), got {val_fraction}")
     vocab = CharVocab()
     ids = vocab.encode(python_docs_text())
+    ids.setflags(write=False)  # cached and shared by every caller: nobody may change it
     cut = int(round(len(ids) * (1 - val_fraction)))
     return TextSplit(vocab, ids[:cut], ids[cut:])
 

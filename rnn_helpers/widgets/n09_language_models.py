@@ -50,7 +50,7 @@ def describe_temperature(temperature: float, top_prob: float, choices: float, V:
     t = temperature
     if t < 0.3:
         how = ("far below 1: much sharper than the model's own probabilities, almost greedy "
-               "(the most likely character nearly every time), so the text repeats itself")
+               "(the most likely character nearly every time), so the text tends to repeat itself")
     elif t < 0.9:
         how = "below 1: sharper than the model's own probabilities (less random)"
     elif t <= 1.1:
@@ -90,7 +90,7 @@ class TemperatureView:
         V = len(vocab)
         self.slider = widgets.FloatLogSlider(
             value=temperature, base=10, min=math.log10(T_MIN), max=math.log10(T_MAX),
-            step=0.01, description="temperature", readout_format=".2f",
+            step=0.01, description="temperature", readout_format=".3g",
             continuous_update=True, style=SLIDER_STYLE, layout=widgets.Layout(width=SLIDER_WIDTH))
         self.figure = BlitFigureImage(figsize=(9.6, 4.3))
         self.message = Message()
