@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from rnn_helpers.memory import describe_memory
-from rnn_helpers.widgets import MemoryExplorer, impulse_response, labelled_slider
+from rnn_helpers.lessons.n00_start_here import describe_memory, impulse_response
+from rnn_helpers.widgets.base import labelled_slider
+from rnn_helpers.widgets.n00_start_here import MemoryExplorer
 
 
 def test_impulse_response_is_powers_of_a():
@@ -52,7 +53,8 @@ def test_labelled_slider_refuses_a_value_outside_its_range():
 
 
 def test_memory_step_checker_accepts_the_solution_and_rejects_mistakes(capsys):
-    from rnn_helpers.memory import check_memory_step, memory_step
+    from rnn_helpers.checks import check_memory_step
+    from rnn_helpers.lessons.n00_start_here import memory_step
 
     assert check_memory_step(memory_step)
     assert "✓" in capsys.readouterr().out

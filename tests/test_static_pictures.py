@@ -10,7 +10,7 @@ import pytest
 from conftest import course_notebooks
 
 from rnn_helpers.runner import WIDGET_STATE, WIDGET_VIEW
-from rnn_helpers.widgets import MemoryExplorer
+from rnn_helpers.widgets.n00_start_here import MemoryExplorer
 
 NOTEBOOKS = course_notebooks()
 

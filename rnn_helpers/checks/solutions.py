@@ -17,7 +17,7 @@ def show_solution(fn_or_name) -> None:
         fn_or_name: a function name from ``rnn_helpers.scratch`` ("rnn_step",
             "clip_by_norm", ...), a function with such a ``__name__`` (for example the
             student's own ``rnn_step``), or any function of ``rnn_helpers`` itself (e.g.
-            ``rnn_helpers.memory.memory_step``).
+            ``rnn_helpers.lessons.n00_start_here.memory_step``).
 
     In Jupyter the code is shown highlighted (IPython.display.Code) under a short heading;
     elsewhere it is printed. Returns None, so nothing extra is echoed in a notebook.
