@@ -43,16 +43,13 @@ Shapes are time-major as everywhere in the course: inputs and targets (T, B, 1),
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from rnn_helpers.data import noisy_sine, sine_windows, split_series
-from rnn_helpers.scratch import clip_by_norm
-from rnn_helpers.training import adam_init, adam_update, init_model
+from rnn_helpers.train import History, random_batches, train_numpy
+from rnn_helpers.training import init_model
 
 __all__ = [
     "SETUP",
@@ -63,7 +60,6 @@ __all__ = [
     "rollout",
     "rollout_backward",
     "sequence_loss_and_grads",
-    "TFHistory",
     "train_next_value",
     "teacher_forced_predict",
     "closed_loop_predict",
@@ -260,32 +256,16 @@ def sequence_loss_and_grads(params: dict, x, y, feed_own) -> tuple[float, dict]:
 # --------------------------------------------------------------------------- training
 
 
-@dataclass
-class TFHistory:
-    """What happened in :func:`train_next_value`.
-
-    Attributes:
-        ratio: the teacher forcing ratio used.
-        train_loss: per step, the batch MSE (with the inputs that step read).
-        diverged_at_step: None, or the step whose loss or gradient went non-finite.
-        steps: updates applied; seconds: wall-clock time.
-    """
-
-    ratio: float
-    train_loss: list[float] = field(default_factory=list)
-    diverged_at_step: int | None = None
-    steps: int = 0
-    seconds: float = 0.0
-
-
 def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | None = None,
-                     init: dict | None = None, **overrides) -> tuple[dict, TFHistory]:
+                     init: dict | None = None, **overrides) -> tuple[dict, History]:
     """Train the next-value model with teacher forcing ratio ``ratio`` (1 = teacher forcing,
     0 = free running after the warm-up, in between = scheduled sampling).
 
     Settings: :data:`SETUP` (Adam lr 1e-2, 300 steps of 32 random training sequences of
     40 steps, gradient norm clipped at 1, H = 32), any of them overridable by keyword.
-    Deterministic given ``seed``: the same seed draws the same batches whatever the ratio.
+    Deterministic given ``seed``: the same seed draws the same batches whatever the ratio
+    (the coins that choose which steps read the model's own guess come from ``seed + 1``).
+    Training runs in the course's one NumPy loop (:func:`rnn_helpers.train.train_numpy`).
 
     Args:
         ratio: teacher forcing ratio in [0, 1].
@@ -295,7 +275,7 @@ def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | No
             modified); default ``init_model(1, hidden_size, 1, seed=seed)``.
 
     Returns:
-        (params, history).
+        (params, history): history is a :class:`rnn_helpers.train.History`.
     """
     cfg = _config(overrides)
     ratio = float(ratio)
@@ -306,30 +286,16 @@ def train_next_value(ratio: float, *, progress: bool = True, task: SineTask | No
     params = init_model(1, cfg["hidden_size"], 1, seed=cfg["seed"])
     if init is not None:
         params = _checked_start(init, params)
-    state = adam_init(params)
-    batches = np.random.default_rng(cfg["seed"])
     coins = np.random.default_rng(cfg["seed"] + 1)
-    history = TFHistory(ratio)
-    n = task.x_train.shape[1]
-    start = time.perf_counter()
-    bar = tqdm(total=cfg["steps"], desc=f"ratio {ratio:.2f}", disable=not progress, leave=True)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for step in range(cfg["steps"]):
-            idx = batches.integers(0, n, cfg["batch_size"])
-            x, y = task.x_train[:, idx], task.y_train[:, idx]
-            own = feedback_mask(cfg["length"], cfg["batch_size"], ratio, cfg["warmup"], coins)
-            loss, grads = sequence_loss_and_grads(params, x, y, own)
-            history.train_loss.append(loss)
-            grads, norm = clip_by_norm(grads, cfg["clip"])
-            if not (math.isfinite(loss) and math.isfinite(norm)):
-                history.diverged_at_step = step
-                break
-            params, state = adam_update(params, grads, state, cfg["lr"])
-            history.steps += 1
-            bar.update(1)
-    bar.close()
-    history.seconds = time.perf_counter() - start
-    return params, history
+
+    def loss_and_grads(p, idx):
+        own = feedback_mask(cfg["length"], cfg["batch_size"], ratio, cfg["warmup"], coins)
+        return sequence_loss_and_grads(p, task.x_train[:, idx], task.y_train[:, idx], own)
+
+    return train_numpy(params, loss_and_grads,
+                       random_batches(task.x_train.shape[1], cfg["batch_size"], cfg["seed"]),
+                       steps=cfg["steps"], lr=cfg["lr"], clip=("norm", cfg["clip"]),
+                       progress=progress, desc=f"ratio {ratio:.2f}")
 
 
 def _checked_start(init: dict, like: dict) -> dict:
@@ -434,7 +400,7 @@ class RatioResult:
 
     ratio: float
     params: dict
-    history: TFHistory
+    history: History
     closed_loop: np.ndarray
     one_step: float
 
