@@ -68,7 +68,6 @@ __all__ = [
     "RatioResult",
     "ratio_result",
     "RATIOS",
-    "check_closed_loop_predict",
 ]
 
 KEYS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
@@ -433,83 +432,3 @@ def ratio_result(ratio: float, *, seed: int = 0, progress: bool = True) -> Ratio
         _RESULTS[key] = RatioResult(key[0], params, history, closed_loop_errors(params, task),
                                     one_step_error(params, task))
     return _RESULTS[key]
-
-
-# --------------------------------------------------------------------------- exercise checker
-
-
-def _check_cases(seed: int = 11):
-    rng = np.random.default_rng(seed)
-    cases = []
-    for K, B, H, horizon in [(5, 3, 4, 6), (1, 1, 2, 3), (8, 2, 5, 1), (3, 4, 3, 10)]:
-        p = init_model(1, H, 1, seed=int(rng.integers(1000)))
-        p = {k: 0.8 * rng.standard_normal(v.shape) for k, v in p.items()}
-        cases.append((p, rng.standard_normal((K, B, 1)), horizon, f"K={K}, B={B}, H={H}, "
-                      f"horizon={horizon}"))
-    return cases
-
-
-def check_closed_loop_predict(fn) -> bool:
-    """Check a student's ``generate(params, context, horizon) -> predictions (horizon, B, 1)``.
-
-    Compares with :func:`closed_loop_predict` on 4 random cases (rtol 1e-7), prints one
-    verdict line (with a hint for the usual mistakes) and returns True or False. Never
-    raises because of the student's code.
-    """
-    if not callable(fn):
-        print(f"✗ not yet: expected your function itself, got {type(fn).__name__}")
-        return False
-    for number, (params, ctx, horizon, label) in enumerate(_check_cases(), start=1):
-        expected = closed_loop_predict(params, ctx, horizon)
-        where = f"on case {number} ({label})"
-        p_copy = {k: v.copy() for k, v in params.items()}
-        c_copy = ctx.copy()
-        try:
-            got = fn(p_copy, c_copy, horizon)
-        except Exception as err:  # the student's bug, in one line
-            text = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
-            print(f"✗ not yet: {where} your function raised {type(err).__name__}"
-                  + (f": {text}" if text else ""))
-            return False
-        if got is None:
-            print("✗ not yet: your function returned None — fill in the body "
-                  "(and `return` the predictions)")
-            return False
-        if not np.array_equal(c_copy, ctx) or any(not np.array_equal(p_copy[k], params[k])
-                                                  for k in params):
-            print(f"✗ not yet: {where} your function changed its inputs in place")
-            return False
-        try:
-            arr = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
-            print(f"✗ not yet: {where} returned a {type(got).__name__}, expected an array")
-            return False
-        if arr.shape != expected.shape:
-            print(f"✗ not yet: {where} returned shape {arr.shape}, expected {expected.shape} "
-                  "(horizon, B, 1)")
-            return False
-        if not np.allclose(arr, expected, rtol=1e-7, atol=1e-12):
-            hint = _hint(arr, params, ctx, horizon)
-            t = int(np.argmax(np.abs(arr - expected).max(axis=(1, 2))))
-            print(f"✗ not yet: {where} prediction {t + 1} is off "
-                  f"(got {arr[t, 0, 0]:.6g}, expected {expected[t, 0, 0]:.6g})"
-                  + (f" — {hint}" if hint else ""))
-            return False
-    print("✓ your closed-loop generate matches the library on 4 random cases")
-    return True
-
-
-def _hint(arr, params, ctx, horizon) -> str:
-    """Recognise two usual mistakes by recomputing them."""
-    K = ctx.shape[0]
-    both = closed_loop_predict(params, ctx, horizon + 1)
-    if np.allclose(arr, both[1:], rtol=1e-7, atol=1e-12):
-        return ("it looks like the first guess (made after the last context value) is "
-                "missing: it is prediction 1")
-    if K > 1:
-        # Restarting from h = 0 after the context and reading only the last value.
-        alt = closed_loop_predict(params, ctx[-1:], horizon)
-        if np.allclose(arr, alt, rtol=1e-7, atol=1e-12):
-            return "the hidden state must carry on from the context, not start again at zero"
-    return ""
-

@@ -7,6 +7,7 @@ import torch
 
 import rnn_helpers.teacher_forcing as tf
 import rnn_helpers.widgets.teacher_forcing as tfw
+from rnn_helpers.checks import check_closed_loop_predict
 from rnn_helpers.training import init_model, predict
 
 
@@ -194,7 +195,7 @@ def test_ratio_result_caches_per_ratio_and_seed(monkeypatch):
 
 
 def test_checker_accepts_the_library(capsys):
-    assert tf.check_closed_loop_predict(tf.closed_loop_predict)
+    assert check_closed_loop_predict(tf.closed_loop_predict)
     assert capsys.readouterr().out.startswith("✓")
 
 
@@ -219,13 +220,13 @@ def test_checker_rejects_usual_mistakes_without_raising(capsys):
         return tf.closed_loop_predict(params, context, horizon)[:, :, 0]
 
     expected = {stub: "returned None", skips_first: "first guess", restarts: "carry on",
-                crashes: "raised IndexError", mutates: "changed its inputs",
+                crashes: "raised IndexError", mutates: "changed its input",
                 flat: "expected (", }
     for fn, words in expected.items():
-        assert tf.check_closed_loop_predict(fn) is False
+        assert check_closed_loop_predict(fn) is False
         out = capsys.readouterr().out
         assert out.startswith("✗ not yet") and words in out, out
-    assert tf.check_closed_loop_predict("generate") is False
+    assert check_closed_loop_predict("generate") is False
 
 
 # --------------------------------------------------------------------------- the view

@@ -19,6 +19,7 @@ from rnn_helpers.checks.scratch_layers import (
     check_rnn_step_backward,
 )
 from rnn_helpers.checks.solutions import show_solution
+from rnn_helpers.checks.teacher_forcing import check_closed_loop_predict
 
 __all__ = [
     "ATOL",
@@ -27,6 +28,7 @@ __all__ = [
     "NotYetError",
     "check_clip_by_norm",
     "check_clip_by_value",
+    "check_closed_loop_predict",
     "check_gru_step",
     "check_memory_step",
     "check_lstm_step",
