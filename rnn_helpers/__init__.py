@@ -26,7 +26,6 @@ else:
 
 from rnn_helpers.scratch import *  # noqa: E402, F403 - the scratch API is the package's face
 from rnn_helpers.scratch import __all__ as _scratch_all  # noqa: E402
-
 from rnn_helpers.seed import SEED  # noqa: E402 - the course seed (RNN_COURSE_SEED, default 0)
 
 __version__ = "0.1.0"

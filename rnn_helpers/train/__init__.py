@@ -37,5 +37,4 @@ __all__ = [
     "shuffled_batches",
     "steps_per_epoch",
     "train_numpy",
-    "train_torch",
 ]

@@ -13,7 +13,8 @@ import traceback
 
 import ipywidgets as widgets
 import numpy as np
-from ipywidgets.widgets.widget import _instances
+# ipywidgets keeps its live widgets in this registry; no public API lists them.
+from ipywidgets.widgets.widget import _instances  # noqa: PLC2701
 
 SLIDER_TYPES = (widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider,
                 widgets.SelectionSlider)
