@@ -13,8 +13,7 @@ import traceback
 
 import ipywidgets as widgets
 import numpy as np
-# ipywidgets keeps its live widgets in this registry; no public API lists them.
-from ipywidgets.widgets.widget import _instances  # noqa: PLC2701
+from ipywidgets.widgets.widget import _instances  # noqa: PLC2701 - the live widgets; no public API
 
 SLIDER_TYPES = (widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider,
                 widgets.SelectionSlider)
