@@ -91,8 +91,8 @@ LEARNED_BELOW = 0.05
 
 
 def compare_on_adding_problem(seeds, seq_len: int = 20, steps: int = 300, *,
-                              kinds=KINDS, hidden_size: int = 32, n_train: int = 4000,
-                              n_val: int = 500, forget_bias: float | None = 2.0,
+                              kinds=KINDS, hidden_size: int = 32, n_train: int = 8000,
+                              n_val: int = 1000, forget_bias: float | None = 2.0,
                               eval_every: int = 25, stop_below: float | None = LEARNED_BELOW,
                               progress: bool = True) -> dict:
     """Train the plain RNN, the LSTM and the GRU on the adding problem, seed by seed.
