@@ -19,7 +19,6 @@ exactly what the taught code computes.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from rnn_helpers.scratch import (
     sigmoid,
 )
 from rnn_helpers.seed import SEED
+from rnn_helpers.validate import check_choice, check_int, check_real
 
 __all__ = [
     "N_GATES",
@@ -53,21 +53,7 @@ N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def _check_kind(kind) -> str:
-    if kind not in N_GATES:
-        raise ValueError(f"kind: expected one of 'rnn', 'lstm', 'gru', got {kind!r}")
-    return kind
-
-
-def _check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value!r}")
-    return float(value)
+    return check_choice("kind", kind, tuple(N_GATES))
 
 
 def recurrent_parameter_count(kind: str, input_size: int, hidden_size: int) -> int:
@@ -78,8 +64,8 @@ def recurrent_parameter_count(kind: str, input_size: int, hidden_size: int) -> i
     3 (r, z, n), the LSTM 4 (i, f, g, o).
     """
     g = N_GATES[_check_kind(kind)]
-    D = _check_int("input_size", input_size)
-    H = _check_int("hidden_size", hidden_size)
+    D = check_int("input_size", input_size)
+    H = check_int("hidden_size", hidden_size)
     return g * (H * D + H * H + 2 * H)
 
 
@@ -163,7 +149,7 @@ def set_forget_bias(params: dict, value: float) -> dict:
     for 2) instead of about 0.5, so the cell state is kept by default (Gers et al. 2000;
     Jozefowicz et al. 2015 recommend 1).
     """
-    value = _check_real("value", value)
+    value = check_real("value", value)
     H = _lstm_H(params)
     new = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
     new["b"][H : 2 * H] = value
@@ -184,7 +170,7 @@ def force_gates(params: dict, **gates: float) -> dict:
     for name, value in gates.items():
         if name not in _LSTM_GATES:
             raise ValueError(f"gate {name!r}: expected one of i, f, g, o")
-        value = _check_real(name, value)
+        value = check_real(name, value)
         lo, hi = (-1.0, 1.0) if name == "g" else (0.0, 1.0)
         if not lo <= value <= hi:
             raise ValueError(f"{name}: expected a value in [{lo:g}, {hi:g}], got {value}")
@@ -247,7 +233,7 @@ def memory_units(trace: dict, marks, k: int = 4) -> np.ndarray:
     """
     c = trace["c"]
     T, H = c.shape
-    k = _check_int("k", k)
+    k = check_int("k", k)
     marks = [int(m) for m in marks]
     if any(not 0 <= m < T for m in marks):
         raise ValueError(f"marks: expected steps in 0 .. {T - 1}, got {marks}")
@@ -268,7 +254,7 @@ def set_update_bias(params: dict, b_z: float) -> dict:
     The whole bias goes into b_xh's z block and b_hh's z block is set to 0, so with
     small inputs and states z ≈ sigmoid(b_z).
     """
-    b_z = _check_real("b_z", b_z)
+    b_z = check_real("b_z", b_z)
     W_hh = np.asarray(params["W_hh"])
     if W_hh.ndim != 2 or W_hh.shape[0] != 3 * W_hh.shape[1]:
         raise ValueError(f"params['W_hh']: expected shape (3H, H), got shape {W_hh.shape}")
@@ -294,7 +280,7 @@ def force_gru_gates(params: dict, **gates: float) -> dict:
     for name, value in gates.items():
         if name not in ("r", "z"):
             raise ValueError(f"gate {name!r}: expected 'r' or 'z'")
-        value = _check_real(name, value)
+        value = check_real(name, value)
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name}: expected a value in [0, 1], got {value}")
         if value in (0.0, 1.0):
@@ -311,7 +297,7 @@ def force_gru_gates(params: dict, **gates: float) -> dict:
 
 def half_life(z: float) -> float:
     """Steps t after which z**t = 1/2: ln(1/2) / ln(z). inf for z >= 1, 0 for z <= 0."""
-    z = _check_real("z", z)
+    z = check_real("z", z)
     if z >= 1.0:
         return math.inf
     if z <= 0.0:
@@ -368,9 +354,9 @@ def gru_survival(params: dict, b_z: float, steps: int = 60, *, x=None, seed: int
     - "predicted": z**t with z = sigmoid(b_z), (T,)
     - "z": the measured update gate averaged over both runs, all steps and units
     """
-    b_z = _check_real("b_z", b_z)
-    steps = _check_int("steps", steps)
-    seed = SEED if seed is None else _check_int("seed", seed, minimum=0)
+    b_z = check_real("b_z", b_z)
+    steps = check_int("steps", steps)
+    seed = SEED if seed is None else check_int("seed", seed, minimum=0)
     p = set_update_bias(params, b_z)
     D = p["W_xh"].shape[1]
     H = p["W_hh"].shape[1]

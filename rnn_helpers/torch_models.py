@@ -18,7 +18,6 @@ experiment should be given the same seed.
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -26,9 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-# The same argument checks as the NumPy side of notebooks 06-07, so messages read alike.
-from rnn_helpers.cells import _check_int, _check_kind
 from rnn_helpers.seed import SEED
+from rnn_helpers.validate import check_choice, check_int, check_positive
 
 __all__ = [
     "KINDS",
@@ -48,15 +46,7 @@ _LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 def _resolve_seed(seed) -> int:
     """``None`` -> the course seed; otherwise an integer >= 0."""
-    return SEED if seed is None else _check_int("seed", seed, minimum=0)
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name}: expected a number > 0, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value!r}")
-    return float(value)
+    return SEED if seed is None else check_int("seed", seed, minimum=0)
 
 
 class SequenceRegressor(nn.Module):
@@ -80,10 +70,10 @@ class SequenceRegressor(nn.Module):
     def __init__(self, kind: str, input_size: int, hidden_size: int, output_size: int = 1,
                  forget_bias: float | None = None):
         super().__init__()
-        self.kind = _check_kind(kind)
-        D = _check_int("input_size", input_size)
-        H = _check_int("hidden_size", hidden_size)
-        O = _check_int("output_size", output_size)
+        self.kind = check_choice("kind", kind, KINDS)
+        D = check_int("input_size", input_size)
+        H = check_int("hidden_size", hidden_size)
+        O = check_int("output_size", output_size)
         self.rnn = _LAYERS[kind](D, H)
         self.head = nn.Linear(H, O)
         if forget_bias is not None and kind == "lstm":
@@ -131,7 +121,7 @@ class Adam:
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
         self.params = [p for p in params if p.requires_grad]
-        self.lr = _check_positive("lr", lr)
+        self.lr = check_positive("lr", lr)
         self.beta1, self.beta2 = (float(b) for b in betas)
         self.eps = float(eps)
         self.t = 0
@@ -247,19 +237,19 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
     A NaN/inf loss or gradient stops the run and sets ``history.diverged``; nothing is
     raised.
     """
-    steps = _check_int("steps", steps)
+    steps = check_int("steps", steps)
     seed = _resolve_seed(seed)
-    batch_size = _check_int("batch_size", batch_size)
-    eval_every = _check_int("eval_every", eval_every)
-    lr = _check_positive("lr", lr)
+    batch_size = check_int("batch_size", batch_size)
+    eval_every = check_int("eval_every", eval_every)
+    lr = check_positive("lr", lr)
     if clip_norm is not None:
-        clip_norm = _check_positive("clip_norm", clip_norm)
+        clip_norm = check_positive("clip_norm", clip_norm)
     if time_budget is not None:
-        time_budget = _check_positive("time_budget", time_budget)
+        time_budget = check_positive("time_budget", time_budget)
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither")
     if stop_below is not None:
-        stop_below = _check_positive("stop_below", stop_below)
+        stop_below = check_positive("stop_below", stop_below)
         if x_val is None:
             raise ValueError("stop_below needs validation data: give x_val and y_val")
     dtype = next(model.parameters()).dtype
@@ -286,7 +276,7 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
         model.train()
 
     if num_threads is not None:
-        num_threads = _check_int("num_threads", num_threads)
+        num_threads = check_int("num_threads", num_threads)
         threads_before = torch.get_num_threads()
         torch.set_num_threads(num_threads)
         try:
@@ -353,7 +343,7 @@ def time_forward_backward(model: nn.Module, x, repeats: int = 5) -> float:
 
     A first untimed pass warms up; the loss is the sum of the outputs.
     """
-    repeats = _check_int("repeats", repeats)
+    repeats = check_int("repeats", repeats)
     dtype = next(model.parameters()).dtype
     x = _as_tensor("x", x, dtype, 3)
     times = []

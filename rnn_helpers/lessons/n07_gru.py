@@ -18,13 +18,13 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from rnn_helpers.data import adding_problem
 from rnn_helpers.scratch import gru_step
 from rnn_helpers.torch_models import KINDS, make_regressor, train_regressor
+from rnn_helpers.validate import check_int
 
 __all__ = [
     "gru_step_reset_before",
@@ -132,8 +132,7 @@ def compare_on_adding_problem(seeds, seq_len: int = 20, steps: int = 300, *,
     for k in kinds:
         if k not in KINDS:
             raise ValueError(f"kinds: expected names among {KINDS}, got {k!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
+    steps = check_int("steps", steps)
     from tqdm.auto import tqdm
 
     per_kind = {name: {k: [] for k in kinds}
