@@ -11,8 +11,9 @@ Notebook 04 computes everything it shows with these functions (pure NumPy, no wi
 - the derivatives of tanh and sigmoid as functions of the pre-activation
   (:func:`activation_derivative`);
 - the exploding "cliff": the loss of a one-unit RNN as a function of its one recurrent
-  weight w, and gradient descent on it with or without clipping (:func:`cliff_loss_and_grad`,
-  :func:`descend_cliff`);
+  weight w, where its positive resting point appears, and gradient descent on it with or
+  without clipping (:func:`cliff_last_state`, :func:`cliff_loss_and_grad`,
+  :func:`cliff_critical_weight`, :func:`descend_cliff`);
 - a short training run on the sine task whose gradients explode, clipped or not
   (:func:`exploding_setup`, :func:`exploding_run`), used by the "clip threshold" view.
 
@@ -20,11 +21,18 @@ What decides whether gradients vanish (Pascanu, Mikolov & Bengio, 2013):
 
 - the **norm bound** ‖∂h_t/∂h_{t-1}‖ ≤ γ‖W_hh‖, with γ the activation's largest slope
   (1 for tanh, 1/4 for sigmoid), holds for every RNN: while γ‖W_hh‖ < 1 gradients are
-  guaranteed to vanish, at least by the factor γ‖W_hh‖ per step;
+  guaranteed to vanish, each step multiplying the gradient's norm by at most γ‖W_hh‖
+  (‖W_hh‖/4 for the sigmoid); for γ‖W_hh‖ ≥ 1 it promises nothing;
 - the **spectral radius** ρ(W_hh) governs long products of the *linear* case only
   (‖W_hh^d‖^(1/d) → ρ). With an activation, diag(act')·W_hh can have a larger radius than
-  W_hh (W_hh = [[1, 1], [−1, −1]] has radius 0), and tanh damps a gradient only where its
-  units saturate.
+  W_hh (W_hh = [[1, 1], [−1, −1]] has radius 0), and tanh damps a gradient most where its
+  units saturate (tanh' ≈ 0) and hardly near a = 0 — hardly, not never: every unit with
+  a ≠ 0 passes back a factor tanh'(a) < 1, and over many steps these factors compound.
+
+The gradient is a row vector per example (``dh`` is (B, H) in code) and each step back
+multiplies it from the right: ∂L/∂h_{s-1} = (∂L/∂h_s) J_s (plus the loss's own term at
+step s−1, if any). The norm of a product of Jacobians bounds how much of a gradient can
+arrive; a particular gradient may arrive much smaller.
 
 Notation as everywhere in the course: h_t = act(a_t), a_t = x_t W_xh^T + h_{t-1} W_hh^T + b_h,
 steps t = 0 … T−1 with states h_0 … h_{T-1} after them, the initial state h_{-1} (``h0`` in
@@ -53,11 +61,14 @@ __all__ = [
     "jacobian_product_norms",
     "gradient_norm_vs_distance",
     "log_slope",
+    "cliff_last_state",
     "cliff_loss_and_grad",
+    "cliff_critical_weight",
     "CliffRun",
     "descend_cliff",
     "clip_vector",
     "turn_angle",
+    "EXPLODING",
     "exploding_setup",
     "exploding_run",
     "zero_guess_mse",
@@ -191,9 +202,11 @@ def gradient_norm_vs_distance(W_hh, nonlinearity: str = "tanh", steps: int = 60,
     starts from h = 0. For "linear" (the identity activation) act' = 1 and the result is
     ‖W_hh^d‖, whatever the inputs. For "tanh" each step multiplies by diag(tanh'(a_t)) W_hh:
     a strong input (input_scale 1) drives many units into saturation, where tanh' ≈ 0, and the
-    curve falls below the linear one; a weak input (input_scale 0.1) leaves the units near
-    a = 0, where tanh' ≈ 1, and the curve stays close to the linear one until the state grows
-    large enough for tanh to bend it (above radius 1 it then hovers near ×1 per step).
+    curve falls far below the linear one; a weak input (input_scale 0.1) leaves the units near
+    a = 0, where tanh' is close to 1, and the curve stays close to the linear one, a little
+    below it: the factors tanh' < 1 compound (H = 32, seeds 0–9: at radius 1 the weak-input
+    curve is ×0.90–0.98 per step against the linear ×1.00; at radius 1.5, where the state
+    grows until tanh bends it, ×0.93–1.08 against ×1.50).
 
     Args:
         W_hh: (H, H) recurrent weights.
@@ -251,16 +264,41 @@ def log_slope(norms, skip: int = 5) -> float:
 CLIFF = {"b": -0.5, "h0": 1.0, "steps": 20, "target": 0.7}
 
 
+def cliff_last_state(w, *, b: float = CLIFF["b"], h0: float = CLIFF["h0"],
+                     steps: int = CLIFF["steps"]):
+    """The last state h_{T-1} of a one-unit RNN h_t = tanh(w·h_{t-1} + b), and dh_{T-1}/dw.
+
+    The derivative is carried forward exactly with h: dh_t/dw = tanh'(·)(h_{t-1} + w dh_{t-1}/dw).
+
+    Args:
+        w: one recurrent weight, or an array of them (evaluated elementwise).
+        b, h0, steps: the bias, the initial state h_{-1} and T.
+
+    Returns:
+        (h, dh_dw): arrays of w's shape.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    h = np.full(w.shape, float(h0))
+    dh = np.zeros(w.shape)
+    for _ in range(steps):
+        h_new = np.tanh(w * h + b)
+        dh = (1.0 - h_new**2) * (h + w * dh)
+        h = h_new
+    return h, dh
+
+
 def cliff_loss_and_grad(w, *, b: float = CLIFF["b"], h0: float = CLIFF["h0"],
                         steps: int = CLIFF["steps"], target: float = CLIFF["target"]):
     """Loss and dLoss/dw of a one-unit RNN h_t = tanh(w·h_{t-1} + b), L = (h_{T-1} − target)².
 
-    With b < 0 the unit has two stable states for large w (one near +1, one near −1) and
-    only the negative one for small w. Near the w where the positive state appears, h_{T-1}
-    jumps from about −1 to about +1 over a tiny range of w: the loss has a near-vertical
-    wall, a "cliff", with a gradient hundreds of times larger than anywhere else.
-
-    The derivative is carried forward exactly with h: dh_t/dw = tanh'(·)(h_{t-1} + w dh_{t-1}/dw).
+    With b < 0 the unit has only a negative resting point for small w; above the critical
+    weight w_c (:func:`cliff_critical_weight`, ≈ 1.95 for b = −0.5) a positive one appears
+    as well. Just below w_c the state, started at h_{-1} = 1, lingers for many steps where
+    the positive resting point is about to appear before it falls to the negative one. The
+    w at which that fall happens right at the end of the T steps is the "wall": across it,
+    over a tiny range of w, h_{T-1} goes from about −1 to about +0.6 (T = 20, wall at
+    w ≈ 1.91), and the loss's gradient is hundreds of times larger than anywhere else. The
+    wall moves towards w_c as T grows (about 1.80 at T = 10, 1.94 at T = 40).
 
     Args:
         w: one recurrent weight, or an array of them (evaluated elementwise).
@@ -270,14 +308,22 @@ def cliff_loss_and_grad(w, *, b: float = CLIFF["b"], h0: float = CLIFF["h0"],
     Returns:
         (loss, grad): arrays of w's shape.
     """
-    w = np.asarray(w, dtype=np.float64)
-    h = np.full(w.shape, float(h0))
-    dh = np.zeros(w.shape)
-    for _ in range(steps):
-        h_new = np.tanh(w * h + b)
-        dh = (1.0 - h_new**2) * (h + w * dh)
-        h = h_new
+    h, dh = cliff_last_state(w, b=b, h0=h0, steps=steps)
     return (h - target) ** 2, 2.0 * (h - target) * dh
+
+
+def cliff_critical_weight(b: float = CLIFF["b"]) -> float:
+    """The smallest w > 0 at which h = tanh(w·h + b) has a positive resting point (b < 0).
+
+    A positive h is a resting point for w = (artanh(h) − b)/h; the smallest such w over
+    h in (0, 1) is where the positive resting point first appears (≈ 1.953 for b = −0.5,
+    at h ≈ 0.70). Found on a fine grid of h: accurate to about 1e-9 in w.
+    """
+    if isinstance(b, bool) or not isinstance(b, numbers.Real) or not b < 0:
+        raise ValueError(f"b: expected a negative bias (with b >= 0 there is a positive resting "
+                         f"point for every w > 1), got {b!r}")
+    h = np.linspace(1e-6, 1.0 - 1e-9, 400_001)
+    return float(np.min((np.arctanh(h) - float(b)) / h))
 
 
 class CliffRun:

@@ -133,6 +133,45 @@ def test_the_cliff_is_a_wall_and_clipping_keeps_descent_local():
     assert plain.loss[-1] > 0.05               # ... onto a plateau, progress lost
     assert np.abs(clipped.steps).max() <= 0.5 * 0.08 + 1e-12
     assert clipped.loss[-10:].max() < 0.01     # the clipped run stays in the valley
+    # ... and never reaches the wall: its raw gradients stay small, every w right of the wall.
+    w_wall = w[np.argmax(np.abs(g))]
+    assert np.abs(clipped.grad).max() < 1 and clipped.w.min() > w_wall + 0.02
+    # From the wall itself (where the plain run jumped) one clipped step is 0.04, not 100+.
+    k, jump = plain.biggest_jump
+    on_wall = dyn.descend_cliff(plain.w[k], 0.5, 1, clip=0.08)
+    assert abs(on_wall.grad[0]) > 100 and jump > 100
+    assert abs(on_wall.steps[0]) == pytest.approx(0.04)
+
+
+def test_the_wall_lies_below_the_critical_weight_and_h_jumps_across_it():
+    w_c = dyn.cliff_critical_weight()
+    # Just above w_c, h = tanh(w h + b) has a positive root; just below, none.
+    h = np.linspace(1e-6, 1 - 1e-9, 200_001)
+    assert (np.tanh((w_c + 1e-6) * h - 0.5) - h >= 0).any()
+    assert not (np.tanh((w_c - 1e-6) * h - 0.5) - h >= 0).any()
+    assert w_c == pytest.approx(1.9533, abs=1e-4)
+    w = np.linspace(1.6, 3.0, 14001)
+    _, g = dyn.cliff_loss_and_grad(w)
+    w_wall = w[np.argmax(np.abs(g))]
+    assert w_wall < w_c - 0.02              # the state lingers near the coming resting point
+    below, above = dyn.cliff_last_state([w_wall - 0.02, w_wall + 0.02])[0]
+    assert below < -0.9 and 0.5 < above < 0.8
+    # The wall's place depends on T: it moves towards w_c as T grows.
+    walls = [w[np.argmax(np.abs(dyn.cliff_loss_and_grad(w, steps=T)[1]))] for T in (10, 20, 40)]
+    assert walls[0] < walls[1] < walls[2] < w_c
+    with pytest.raises(ValueError, match="b"):
+        dyn.cliff_critical_weight(0.5)
+
+
+def test_cliff_last_state_derivative_matches_torch_autograd():
+    w = torch.tensor([0.5, 1.5, 1.91, 2.2], dtype=torch.float64, requires_grad=True)
+    h = torch.full_like(w, 1.0)
+    for _ in range(20):
+        h = torch.tanh(w * h - 0.5)
+    h.sum().backward()
+    ours_h, ours_dh = dyn.cliff_last_state(w.detach().numpy())
+    np.testing.assert_allclose(ours_h, h.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_dh, w.grad.numpy(), rtol=1e-7)
 
 
 def test_clip_geometry_value_turns_norm_keeps_direction():

@@ -124,10 +124,20 @@ def test_runs_are_cached_per_mode_and_threshold(counted_runs):
 
 
 def test_describe_run_sentences():
+    from rnn_helpers.train import History
+
     baseline = zero_guess_mse()
     assert 0.4 < baseline < 0.7
     h = gw.clipped_run("norm", math.inf)
     assert gw.describe_run(h, baseline).startswith(f"diverged at step {h.diverged_at_step}")
+
+    def ending_at(val):
+        return gw.describe_run(History(val={"loss": [1.0, val]}, steps=200), 0.5)
+
+    assert ending_at(0.6).startswith("ran 200 steps but learned nothing useful")
+    assert ending_at(0.3).startswith("barely learned")
+    assert ending_at(0.2).startswith("partly learned: validation MSE 0.2 ")   # above 0.1
+    assert ending_at(0.05).startswith("learned: validation MSE 0.05 ")
 
 
 # --------------------------------------------------------------------------- seeds, weak input

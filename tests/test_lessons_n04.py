@@ -69,6 +69,17 @@ def test_exploding_setup_and_zero_guess_follow_the_seed():
         dyn.exploding_setup(sead=1)
 
 
+def test_exploding_first_gradient_is_the_runs_first_gradient():
+    from rnn_helpers.train import global_norm
+
+    for seed in (0, 3):
+        g = n04.exploding_first_gradient(seed=seed)
+        _, history = dyn.exploding_run(("norm", 1e-4), seed=seed)
+        assert global_norm(g) == pytest.approx(history.grad_norm[0], rel=1e-12)
+        assert sum(v.size for v in g.values()) == 1121
+        assert g["W_hh"].shape == (32, 32)
+
+
 def test_relative_input_gradients_divide_by_the_last_input():
     params = init_model(2, 6, 1, seed=2)
     ratios = n04.relative_input_gradients(params, 7, seed=3, n_sequences=5)

@@ -1,6 +1,7 @@
 """What notebook 04 computes beyond the concept modules: a tanh RNN whose gradient explodes
 although ρ(W_hh) = 0, the Jacobians along the exploding sine run, how far the adding
-problem's loss reaches back, and the clipping experiment over several seeds.
+problem's loss reaches back, the clipping experiment over several seeds, and the first
+gradient of that experiment (to compare value and norm clipping on a real gradient).
 
 Every function takes its seeds explicitly; the notebook passes ``rnn_helpers.SEED``-derived
 values (``SEED``, ``SEED + 1``, …), the tests pass 0 … 4.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_helpers.dynamics import (
+    EXPLODING,
     exploding_run,
     exploding_setup,
     gradient_norm_vs_distance,
@@ -24,7 +26,8 @@ from rnn_helpers.dynamics import (
 )
 from rnn_helpers.long_range import adding_data, input_gradient_norms
 from rnn_helpers.scratch import rnn_forward
-from rnn_helpers.training import History, init_model
+from rnn_helpers.train import shuffled_batches
+from rnn_helpers.training import History, init_model, loss_and_grads
 
 __all__ = [
     "radius_zero_example",
@@ -35,6 +38,7 @@ __all__ = [
     "LEARNED_MSE",
     "ClipSpreadRow",
     "clipping_spread",
+    "exploding_first_gradient",
 ]
 
 
@@ -207,3 +211,20 @@ def clipping_spread(seeds, clip: tuple = ("norm", 1.0)) -> list[ClipSpreadRow]:
         rows.append(ClipSpreadRow(int(s), exploding_run(None, seed=s)[1],
                                   exploding_run(clip, seed=s)[1], zero_guess_mse(seed=s)))
     return rows
+
+
+def exploding_first_gradient(seed: int = 0) -> dict:
+    """The gradient of :func:`rnn_helpers.dynamics.exploding_run`'s first training step.
+
+    The first mini-batch in the run's order (``shuffled_batches`` from ``seed``, as
+    ``rnn_helpers.training.train`` draws it) at the initial weights (spectral radius 1.5),
+    before any clipping: its global norm is the run's ``history.grad_norm[0]``.
+
+    Returns:
+        dict of gradients with the model's keys and shapes (W_xh (32, 1), W_hh (32, 32),
+        b_h (32,), W_hy (1, 32), b_y (1,): 1121 entries).
+    """
+    params, (x_train, y_train, _, _) = exploding_setup(seed=seed)
+    n = x_train.shape[1]
+    batch = next(shuffled_batches(n, min(EXPLODING["batch_size"], n), seed))
+    return loss_and_grads(params, x_train[:, batch], y_train[batch])[1]

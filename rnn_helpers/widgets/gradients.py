@@ -31,6 +31,7 @@ from rnn_helpers.dynamics import (
     with_spectral_radius,
     zero_guess_mse,
 )
+from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import LEARNED_MSE
 from rnn_helpers.widgets.base import (
     PALETTE,
     SLIDER_STYLE,
@@ -159,7 +160,8 @@ def describe_radius(radius: float, linear, tanh, weak=None) -> str:
     if weak is None:
         return text + "."
     return (text + f"; with tanh and a weak input (few saturated units) ×{_per_step(weak):.2f}"
-            f" per step ({weak[-1]:.1e}): tanh damps only where its units saturate.")
+            f" per step ({weak[-1]:.1e}): tanh damps strongly where its units saturate and only"
+            f" a little near a = 0, where its small factors tanh′ < 1 still compound.")
 
 
 class SpectralRadiusView:
@@ -266,8 +268,11 @@ def clipped_run(mode: str, threshold: float, *, seed: int = 0, progress: bool = 
     return _RUNS[key]
 
 
-def describe_run(history, baseline: float | None = None) -> str:
-    """A sentence on how a training run ended (diverged, ruined, slow or fine)."""
+def describe_run(history, baseline: float | None = None,
+                 learned_below: float = LEARNED_MSE) -> str:
+    """A sentence on how a training run ended: diverged, ruined (worse than ``baseline``,
+    always predicting 0), barely better than it, partly learned, or learned (validation MSE
+    below ``learned_below``, the notebook's :data:`LEARNED_MSE`)."""
     if history.diverged:
         return f"diverged at step {history.diverged_at_step} ({history.reason})."
     val = history.val_loss[-1]
@@ -277,6 +282,10 @@ def describe_run(history, baseline: float | None = None) -> str:
     if baseline is not None and val > 0.5 * baseline:
         return (f"barely learned: validation MSE {val:.3g} after {history.steps} steps, not "
                 f"much better than always predicting 0 ({baseline:.2f}); the steps are too small.")
+    if val >= learned_below:
+        return (f"partly learned: validation MSE {val:.3g} after {history.steps} steps, better "
+                f"than always predicting 0 but above {learned_below:g}, where a run counts as "
+                f"having learned the sine.")
     return f"learned: validation MSE {val:.3g} after {history.steps} steps."
 
 
