@@ -557,9 +557,10 @@ class CarriedLSTMLoss:
         else:
             # Keep the values, drop the graph: the gradient stops at the chunk's start.
             state = tuple(s.detach() for s in self.state)
-        logits, self.state = model(torch.as_tensor(inputs), state)
+        # torch.tensor copies: the chunks are views of the cached, read-only text.
+        logits, self.state = model(torch.tensor(inputs), state)
         return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                           torch.as_tensor(targets).reshape(-1))
+                                           torch.tensor(targets).reshape(-1))
 
 
 def char_lstm_step(model: CharLSTM):
@@ -580,9 +581,9 @@ def char_lstm_perplexity(model: CharLSTM, ids) -> float:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        logits, _ = model(torch.as_tensor(inputs))
+        logits, _ = model(torch.tensor(inputs))
         loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                           torch.as_tensor(targets).reshape(-1))
+                                           torch.tensor(targets).reshape(-1))
     model.train(was_training)
     return perplexity(float(loss))
 
@@ -607,12 +608,14 @@ def train_char_lstm(model: CharLSTM, split: TextSplit, *, steps: int = 200, chun
                     progress: bool = True) -> LSTMRun:
     """Train ``model`` in place with chunked truncated BPTT (Adam, gradient norm clipped).
 
-    Every ``sample_every`` updates (and before training) it records the validation "loss"
-    and "perplexity" and writes ``sample_length`` characters after ``prompt`` at
-    ``temperature`` (sampler seed ``seed``, the same numbers every time, so the samples
-    differ only because the model does).
+    Before training and every ``sample_every`` updates it writes ``sample_length``
+    characters after ``prompt`` at ``temperature`` (sampler seed ``seed``, the same numbers
+    every time, so the samples differ only because the model does); ``history.val_step``
+    lists those points. The validation "loss" and "perplexity" are measured once, at the
+    end (each measurement reads the whole validation text: too slow to repeat here).
     """
     sample_every = check_int("sample_every", sample_every)
+    steps = check_int("steps", steps)
     vocab, samples = split.vocab, {}
 
     def evaluate(m):
@@ -621,6 +624,8 @@ def train_char_lstm(model: CharLSTM, split: TextSplit, *, steps: int = 200, chun
         done = min(len(samples) * sample_every, steps)
         samples[done] = write(char_lstm_step(m), None, vocab, prompt, sample_length,
                               sampler(temperature, seed=seed))
+        if done < steps:
+            return {}
         ppl = char_lstm_perplexity(m, split.val)
         return {"loss": math.log(ppl), "perplexity": ppl}
 
