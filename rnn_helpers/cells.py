@@ -6,7 +6,9 @@ exactly what the taught code computes.
 
 - :func:`gradient_over_distance`: ||dL/dh_t|| (and ||dL/dc_t|| for the LSTM) for a loss
   on the last hidden state, against the distance T-1-t: the plain RNN's gradient fades
-  geometrically, the LSTM's travels along the cell state, scaled only by forget gates.
+  geometrically; an LSTM with a positive forget bias keeps far more of it. (Along the
+  cell state alone the gradient is scaled only by the forget gates; how much of the total
+  takes that direct path is measured by ``lessons.n06_lstm.cell_state_paths``.)
 - :func:`set_forget_bias`, :func:`force_gates`: LSTM parameters with chosen gate biases.
 - :func:`lstm_gate_trace`: the gates i, f, g, o and the states c, h of one LSTM run.
 - :func:`memory_units`: the hidden units whose cell state stores the marked numbers.
