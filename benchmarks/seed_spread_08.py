@@ -55,7 +55,7 @@ def sine_table(seeds) -> None:
             one = model(torch.as_tensor(x_val, dtype=torch.float32)).double().numpy()[:, 0]
         errors, swing = closed_loop_errors(model, x_val, y_clean[:, 0])
         mean_error = errors.mean(axis=0)
-        print(f"| {seed} | {history.val_mse[-1]:.3f} "
+        print(f"| {seed} | {history.val_loss[-1]:.3f} "
               f"| {np.mean((y_val[:, 0] - y_clean[:, 0]) ** 2):.3f} "
               f"| {np.mean((x_val[-1, :, 0] - y_val[:, 0]) ** 2):.3f} "
               f"| {np.mean((one - y_clean[:, 0]) ** 2):.3f} | {mean_error[:5].mean():.3f} "

@@ -28,21 +28,20 @@ What is here:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
-from tqdm.auto import tqdm
 
 from rnn_helpers.scratch import params_from_torch
+from rnn_helpers.train import History, steps_per_epoch
+from rnn_helpers.train.torch_loop import torch_shuffled_batches, train_torch
 
 __all__ = [
     "SineForecaster",
-    "ForecastHistory",
     "count_parameters",
     "course_parameter_count",
     "as_tensor",
@@ -93,10 +92,6 @@ def as_tensor(array, dtype=torch.float32) -> torch.Tensor:
     return torch.as_tensor(np.asarray(array), dtype=dtype)
 
 
-def _progress(iterable, *, enabled: bool, desc: str, total: int | None = None):
-    return tqdm(iterable, desc=desc, total=total, disable=not enabled, leave=True)
-
-
 # --------------------------------------------------------------------------- sine forecasting
 
 
@@ -127,21 +122,6 @@ class SineForecaster(nn.Module):
         return self.head(h[-1])
 
 
-@dataclass
-class ForecastHistory:
-    """What :func:`train_forecaster` measured.
-
-    Attributes:
-        train_mse, val_mse: mean squared error on the whole training / validation set,
-            before training (index 0) and after every epoch (epochs + 1 values).
-        seconds: wall-clock time of the training loop.
-    """
-
-    train_mse: list[float] = field(default_factory=list)
-    val_mse: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 @torch.no_grad()
 def _mse(model, x, y) -> float:
     return float(nn.functional.mse_loss(model(x), y))
@@ -159,8 +139,9 @@ def train_forecaster(
     batch_size: int = 32,
     seed: int = 0,
     progress: bool = True,
-) -> ForecastHistory:
-    """Train a forecaster with plain SGD (no momentum) on the mean squared error.
+) -> History:
+    """Train a forecaster with plain SGD (no momentum) on the mean squared error, in the
+    course's one torch loop (:func:`rnn_helpers.train.train_torch`).
 
     Args:
         model: maps (T, B, 1) to (B, 1), e.g. :class:`SineForecaster`; trained in place.
@@ -170,10 +151,12 @@ def train_forecaster(
         lr: SGD step size.
         batch_size: windows per update.
         seed: seed of the shuffling (the notebook passes ``rnn_helpers.SEED``).
-        progress: show a tqdm bar over the epochs.
+        progress: show a tqdm bar over the updates.
 
     Returns:
-        A :class:`ForecastHistory` with the train/validation MSE before and after each epoch.
+        A :class:`rnn_helpers.train.History`; its ``val["loss"]`` and ``val["train"]`` are
+        the validation and training MSE on the whole sets, before training and after every
+        epoch (epochs + 1 values each).
     """
     x_train, y_train = as_tensor(x_train), as_tensor(y_train)
     x_val, y_val = as_tensor(x_val), as_tensor(y_val)
@@ -182,24 +165,19 @@ def train_forecaster(
             f"x_train must be (T, N, 1) and y_train (N, 1), got {tuple(x_train.shape)} "
             f"and {tuple(y_train.shape)}"
         )
-    optimiser = torch.optim.SGD(model.parameters(), lr=lr)
-    shuffle = torch.Generator().manual_seed(seed)
-    history = ForecastHistory([_mse(model, x_train, y_train)], [_mse(model, x_val, y_val)])
-    start = time.perf_counter()
-    bar = _progress(range(epochs), enabled=progress, desc="sine RNN, epochs")
-    for _ in bar:
-        order = torch.randperm(x_train.shape[1], generator=shuffle)
-        for i in range(0, len(order), batch_size):
-            idx = order[i : i + batch_size]
-            loss = nn.functional.mse_loss(model(x_train[:, idx]), y_train[idx])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        history.train_mse.append(_mse(model, x_train, y_train))
-        history.val_mse.append(_mse(model, x_val, y_val))
-        bar.set_postfix(val_mse=f"{history.val_mse[-1]:.4f}")
-    history.seconds = time.perf_counter() - start
-    return history
+    n = x_train.shape[1]
+
+    def loss_fn(m, idx):
+        return nn.functional.mse_loss(m(x_train[:, idx]), y_train[idx])
+
+    def evaluate(m):
+        return {"loss": _mse(m, x_val, y_val), "train": _mse(m, x_train, y_train)}
+
+    per_epoch = steps_per_epoch(n, batch_size)
+    return train_torch(model, loss_fn, torch_shuffled_batches(n, batch_size, seed),
+                       steps=epochs * per_epoch, lr=lr, optimizer="sgd", evaluate=evaluate,
+                       eval_every=per_epoch, eval_at_start=True, progress=progress,
+                       desc="sine RNN")
 
 
 @torch.no_grad()
@@ -435,29 +413,43 @@ def accuracy(model: nn.Module, data: ReviewTensors, readout: str | None = None) 
 
 @dataclass
 class ClassifierResult:
-    """What :func:`train_classifier` measured.
+    """A trained review classifier and what its training measured.
 
     Attributes:
         name: the model's ``name``: "RNN", "LSTM", "GRU" (or "BoW" for notebook 08's
             bag-of-words baseline).
         n_parameters: torch's parameter count of the whole model.
-        train_loss: mean cross-entropy over each epoch's minibatches (epochs values).
-        test_accuracy: accuracy on the test set before training and after each epoch
-            (epochs + 1 values).
-        seconds: wall-clock time of the training loop (evaluation included).
+        history: the :class:`rnn_helpers.train.History` of the run; ``val["accuracy"]`` is
+            the test accuracy before training and after each epoch.
+        steps_per_epoch: updates per pass over the training reviews.
         model: the trained model.
     """
 
     name: str
     n_parameters: int
-    train_loss: list[float]
-    test_accuracy: list[float]
-    seconds: float
+    history: History
+    steps_per_epoch: int
     model: nn.Module
+
+    @property
+    def train_loss(self) -> list[float]:
+        """The mean cross-entropy over each epoch's minibatches (one value per epoch)."""
+        losses, k = self.history.train_loss, self.steps_per_epoch
+        return [float(np.mean(losses[i : i + k])) for i in range(0, len(losses), k)]
+
+    @property
+    def test_accuracy(self) -> list[float]:
+        """Test accuracy before training and after each epoch (epochs + 1 values)."""
+        return self.history.val["accuracy"]
 
     @property
     def final_accuracy(self) -> float:
         return self.test_accuracy[-1]
+
+    @property
+    def seconds(self) -> float:
+        """Wall-clock time of the training loop (evaluation included)."""
+        return self.history.seconds
 
 
 def train_classifier(
@@ -472,7 +464,8 @@ def train_classifier(
     seed: int = 0,
     progress: bool = True,
 ) -> ClassifierResult:
-    """Train a review classifier with Adam on the cross-entropy, clipping the gradient norm.
+    """Train a review classifier with Adam on the cross-entropy, clipping the gradient norm,
+    in the course's one torch loop (:func:`rnn_helpers.train.train_torch`).
 
     Each minibatch is cut to its own longest review (less padding to run over). A
     :class:`ReviewClassifier` reads each review's last real state (``readout="gather"``).
@@ -492,37 +485,24 @@ def train_classifier(
         clip: maximum global gradient norm (``clip_grad_norm_``).
         seed: seed of the shuffling (the notebook passes ``rnn_helpers.SEED``; models
             compared in one experiment get the same one).
-        progress: show a tqdm bar over the epochs.
+        progress: show a tqdm bar over the updates.
 
     Returns:
         A :class:`ClassifierResult`.
     """
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    shuffle = torch.Generator().manual_seed(seed)
-    result = ClassifierResult(model.name, count_parameters(model), [], [accuracy(model, test)],
-                              0.0, model)  # fmt: skip
-    start = time.perf_counter()
-    bar = _progress(range(epochs), enabled=progress, desc=f"{model.name} classifier, epochs")
-    for _ in bar:
-        model.train()
-        order = torch.randperm(len(train), generator=shuffle)
-        losses = []
-        for i in range(0, len(order), batch_size):
-            idx = order[i : i + batch_size]
-            lengths = train.lengths[idx]
-            ids = train.ids[: int(lengths.max()), idx]
-            loss = nn.functional.cross_entropy(model(ids, lengths), train.labels[idx])
-            optimiser.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimiser.step()
-            losses.append(loss.item())
-        result.train_loss.append(float(np.mean(losses)))
-        result.test_accuracy.append(accuracy(model, test))
-        bar.set_postfix(loss=f"{result.train_loss[-1]:.3f}",
-                        test_acc=f"{result.final_accuracy:.3f}")
-    result.seconds = time.perf_counter() - start
-    return result
+
+    def loss_fn(m, idx):
+        lengths = train.lengths[idx]
+        ids = train.ids[: int(lengths.max()), idx]
+        return nn.functional.cross_entropy(m(ids, lengths), train.labels[idx])
+
+    per_epoch = steps_per_epoch(len(train), batch_size)
+    history = train_torch(model, loss_fn, torch_shuffled_batches(len(train), batch_size, seed),
+                          steps=epochs * per_epoch, lr=lr, clip=("norm", clip),
+                          evaluate=lambda m: {"accuracy": accuracy(m, test)},
+                          eval_every=per_epoch, eval_at_start=True, progress=progress,
+                          desc=f"{model.name} classifier")
+    return ClassifierResult(model.name, count_parameters(model), history, per_epoch, model)
 
 
 def comparison_table(results: Sequence[ClassifierResult]) -> str:

@@ -70,9 +70,9 @@ def test_train_forecaster_learns_and_is_deterministic():
         history = train_forecaster(model, *data, epochs=5, progress=False)
         runs.append((history, predict(model, data[2])))
     history, preds = runs[0]
-    assert len(history.train_mse) == len(history.val_mse) == 6
-    assert history.val_mse[-1] < 0.5 * history.val_mse[0]
-    assert history.train_mse == runs[1][0].train_mse
+    assert len(history.val["train"]) == len(history.val_loss) == 6
+    assert history.val_loss[-1] < 0.5 * history.val_loss[0]
+    assert history.val["train"] == runs[1][0].val["train"]
     np.testing.assert_array_equal(preds, runs[1][1])
     assert preds.shape == (data[3].shape[0],)
 

@@ -89,7 +89,7 @@ def test_closed_loop_error_grows_and_the_wave_flattens():
         early, late = mean_error[:5].mean(), mean_error[30:].mean()
         floor = float(np.mean((y_val[:, 0] - y_clean[:, 0]) ** 2))
         details.append((round(early, 3), round(late, 3), round(swing.mean(), 2),
-                        round(history.val_mse[-1] - floor, 4)))  # fmt: skip
+                        round(history.val_loss[-1] - floor, 4)))  # fmt: skip
         ok += (late > 2.5 * early and swing.mean() < 0.9
-               and floor < history.val_mse[-1] < floor + 0.015)  # fmt: skip
+               and floor < history.val_loss[-1] < floor + 0.015)  # fmt: skip
     assert ok >= 4, details

@@ -3,8 +3,8 @@
 - ``history``: :class:`History` and the one clipping argument (``parse_clip``)
 - ``batches``: which examples each step reads (shuffled epochs or random draws)
 - ``numpy_loop``: :func:`train_numpy` and its optimisers (Adam, SGD)
-- ``torch_loop``: :func:`train_torch` (imported on first use, so NumPy-only notebooks do
-  not pay for loading torch: about 2 s and 180 MB)
+- ``torch_loop``: :func:`train_torch` and ``torch_shuffled_batches`` (imported on first
+  use, so NumPy-only notebooks do not pay for loading torch: about 2 s and 180 MB)
 """
 
 from rnn_helpers.train.batches import random_batches, shuffled_batches, steps_per_epoch
@@ -19,10 +19,10 @@ from rnn_helpers.train.numpy_loop import (
 
 
 def __getattr__(name: str):
-    if name == "train_torch":
-        from rnn_helpers.train.torch_loop import train_torch
+    if name in ("train_torch", "torch_shuffled_batches"):
+        from rnn_helpers.train import torch_loop
 
-        return train_torch
+        return getattr(torch_loop, name)
     raise AttributeError(f"module 'rnn_helpers.train' has no attribute {name!r}")
 
 

@@ -17,6 +17,18 @@ from rnn_helpers.validate import check_choice, check_int, check_positive
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
+def torch_shuffled_batches(n: int, batch_size: int, seed: int):
+    """Endless mini-batches of indices (torch int64) into n examples, epoch after epoch,
+    each epoch in a fresh order from a ``torch.Generator`` seeded with ``seed`` (torch's
+    global generator is not touched). The last batch of an epoch may be smaller."""
+    n, batch_size = check_int("n", n), check_int("batch_size", batch_size)
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
+
+
 def _grad_norm(model: nn.Module) -> float:
     """The global L2 norm of every parameter's gradient (before any clipping)."""
     grads = [p.grad.detach().reshape(-1) for p in model.parameters() if p.grad is not None]
