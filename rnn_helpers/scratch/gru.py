@@ -83,12 +83,16 @@ def gru_forward(x, h0, params):
     """Run a GRU over a whole sequence.
 
     The loop body is gru_step's equations for t = 0 ... T-1, and the result is the same.
-    One thing differs: the input part x_t W_xh^T + b_xh of every gate does not depend on
-    the recurrence, so it is computed for all T steps in one matrix product before the
-    loop (with b_hr and b_hz, which are simply added to it; b_hn has to stay apart because
-    the reset gate multiplies it). Each step adds its hidden part to its slice of that
-    array and squashes it in place, so the array ends up holding the gates r, z, n of
-    every step: the cache that gru_backward reads.
+    Two things differ, to make it faster:
+    - the input part x_t W_xh^T + b_xh of every gate does not depend on the recurrence,
+      so it is computed for all T steps before the loop (with b_hr and b_hz, which are
+      simply added to it; b_hn stays apart because the reset gate multiplies it);
+    - the three gates are kept gate by gate, each as a (B, H) block of its own (arrays
+      with a leading gate axis: W_h[k] is W_hr, W_hz or W_hn, and gates[k, t] is r_t,
+      z_t or n_t), so that every operation on a gate works on one contiguous array.
+      h_{t-1} @ W_h_T gives the three hidden parts at once, shape (3, B, H).
+    Each step adds its hidden part to its slice of `gates` and squashes it in place, so
+    `gates` ends up holding r, z, n of every step: the cache that gru_backward reads.
 
     Inputs:
     - x: input sequence, shape (T, B, D)
@@ -102,33 +106,38 @@ def gru_forward(x, h0, params):
     """
     x, (h0,), p, H = check_recurrent_inputs(x, [("h0", h0)], params, GRU_KEYS, 3, ("T", "B", "D"))
     T, B, D = x.shape
-    W_hh_T = np.ascontiguousarray(p["W_hh"].T)  # (H, 3H): BLAS multiplies this copy faster
+    W_x = p["W_xh"].reshape(3, H, D)  # W_ir, W_iz, W_in
+    W_h_T = np.ascontiguousarray(p["W_hh"].reshape(3, H, H).transpose(0, 2, 1))  # W_h^T
+    b = (p["b_xh"] + p["b_hh"]).reshape(3, 1, H)  # b_ir + b_hr, b_iz + b_hz, ...
+    b[2] = p["b_xh"][2 * H :]  # ... but only b_in for n
     b_hn = p["b_hh"][2 * H :]
 
-    # The input part of every gate at every step: one (T*B, D) x (D, 3H) product.
-    gates = (x.reshape(T * B, D) @ p["W_xh"].T).reshape(T, B, 3 * H)
-    gates += p["b_xh"]
-    gates[:, :, : 2 * H] += p["b_hh"][: 2 * H]
+    # The input part of every gate at every step: for each gate, one (T*B, D) x (D, H)
+    # product; gates[k] is gate k at every step, shape (T*B, H).
+    gates = x.reshape(T * B, D) @ W_x.transpose(0, 2, 1)
+    gates += b
+    gates = gates.reshape(3, T, B, H)
+    states = np.empty((T + 1, B, H))  # h_{-1} = h0, h_0, ..., h_{T-1}
+    states[0] = h0
     hn = np.empty((T, B, H))  # h_{t-1} W_hn^T + b_hn, needed again in backward
-    h = np.empty((T, B, H))
-    h_prev = h0
     for t in range(T):
-        a = gates[t]  # (B, 3H), a view: squashed in place into r, z, n
-        ah = h_prev @ W_hh_T  # the hidden parts of r, z, n
-        a_rz = a[:, : 2 * H]
-        a_rz += ah[:, : 2 * H]
-        sigmoid(a_rz, out=a_rz)  # r and z sit side by side: one call
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        np.add(ah[:, 2 * H :], b_hn, out=hn[t])
+        h_prev = states[t]
+        r, z, n = gates[:, t]  # views, squashed in place below
+        a_h = h_prev @ W_h_T  # (3, B, H): the hidden parts of r, z, n
+        rz = gates[:2, t]
+        rz += a_h[:2]
+        sigmoid(rz, out=rz)  # r and z: one call for both
+        np.add(a_h[2], b_hn, out=hn[t])
         n += r * hn[t]
         np.tanh(n, out=n)
         # h_t = (1 - z) n + z h_{t-1}, written as n + z (h_{t-1} - n): one product fewer
-        np.subtract(h_prev, n, out=h[t])
-        h[t] *= z
-        h[t] += n
-        h_prev = h[t]
+        h_t = states[t + 1]
+        np.subtract(h_prev, n, out=h_t)
+        h_t *= z
+        h_t += n
 
-    cache = {"x": x, "h0": h0, "h": h, "gates": gates, "hn": hn, "params": p}
+    h = states[1:]
+    cache = {"x": x, "states": states, "gates": gates, "hn": hn, "params": p}
     return h, cache
 
 
@@ -138,10 +147,10 @@ def gru_backward(dh, cache):
     The loop body is gru_step_backward's chain rule for t = T-1 ... 0, carrying dL/dh
     back in time, and the result is the sum of what gru_step_backward would give at every
     step. One thing differs: the loop only stores each step's gradients at the gates'
-    pre-activations (the hidden side's da_t and n's input-side gradient). Every parameter
-    gradient is a sum over t of a product with them (dW_hh = sum_t da_t^T h_{t-1}, ...),
-    so after the loop each one is a single matrix product over all T*B rows instead of
-    T small ones.
+    pre-activations, side by side as in gru_step_backward (da_x on the input side, da_h
+    on the hidden side). Every parameter gradient is a sum over t of a product with them
+    (dW_hh = sum_t da_h,t^T h_{t-1}, ...), so after the loop each one is a single matrix
+    product over all T*B rows instead of T small ones.
 
     Inputs:
     - dh: dL/dh_t arriving directly at each step, shape (T, B, H)
@@ -151,48 +160,40 @@ def gru_backward(dh, cache):
     - W_xh (3H, D), W_hh (3H, H), b_xh (3H,), b_hh (3H,)
     - x (T, B, D), h0 (B, H)
     """
-    check_cache(cache, ("x", "h0", "h", "gates", "hn", "params"), "gru_forward")
-    x, h, h0, hn, p = cache["x"], cache["h"], cache["h0"], cache["hn"], cache["params"]
+    check_cache(cache, ("x", "states", "gates", "hn", "params"), "gru_forward")
+    x, states, gates, hn, p = (cache[k] for k in ("x", "states", "gates", "hn", "params"))
     T, B, D = x.shape
-    H = h.shape[2]
+    H = states.shape[2]
     dh = check_upstream("dh", dh, (T, B, H), ("T", "B", "H"))
     W_hh = p["W_hh"]
 
-    da = np.empty((T, B, 3 * H))  # dL/da_t at r, z, n on the hidden side (h_{t-1} W_hh^T)
-    da_n_x = np.empty((T, B, H))  # dL/d(x_t W_in^T): n's input side skips the reset gate
+    da_x = np.empty((T, B, 3 * H))  # dL/da at r, z, n on the input side, step by step
+    da_h = np.empty((T, B, 3 * H))  # the same on the hidden side
     dh_next = np.zeros((B, H))  # dL/dh_t coming back from step t+1
     for t in range(T - 1, -1, -1):
-        a = cache["gates"][t]  # the activated gates of step t, side by side
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        h_prev = h[t - 1] if t > 0 else h0
+        r, z, n = gates[:, t]
+        h_prev = states[t]
         dh_t = dh[t] + dh_next
-        da_r, da_z, da_n_h = da[t, :, :H], da[t, :, H : 2 * H], da[t, :, 2 * H :]
-        # h_t = (1 - z) n + z h_{t-1}; n = tanh(a_n), a_n = x_t W_in^T + b_in + r * hn_t
-        np.multiply(dh_t * (1.0 - z), 1.0 - n * n, out=da_n_x[t])
-        np.multiply(da_n_x[t], r, out=da_n_h)
-        np.multiply(da_n_x[t], hn[t], out=da_r)  # dL/dr
-        np.multiply(dh_t, h_prev - n, out=da_z)  # dL/dz
-        rz = a[:, : 2 * H]
-        da[t, :, : 2 * H] *= rz * (1.0 - rz)  # through the sigmoids: slope s (1 - s)
-        # h_{t-1} reaches h_t directly (the z * h_{t-1} term) and through every gate.
-        dh_next = da[t] @ W_hh
+        da_n = dh_t * (1.0 - z) * (1.0 - n * n)  # at n's pre-activation
+        da_z = dh_t * (h_prev - n) * z * (1.0 - z)
+        da_r = da_n * hn[t] * r * (1.0 - r)
+        # The input side sees da_n as it is; the hidden side sees it through the reset gate.
+        np.concatenate([da_r, da_z, da_n], axis=1, out=da_x[t])
+        np.concatenate([da_r, da_z, da_n * r], axis=1, out=da_h[t])
+        # h_{t-1} reaches h_t through every gate and directly (the z * h_{t-1} term).
+        dh_next = da_h[t] @ W_hh
         dh_next += dh_t * z
 
-    # Every weight gradient is a sum over steps, e.g. dW_hh = sum_t da_t^T h_{t-1}: one
+    # Every weight gradient is a sum over steps, e.g. dW_hh = sum_t da_h,t^T h_{t-1}: one
     # product over all T*B rows each. Written as (h^T da)^T, the same product, because
-    # BLAS runs that order faster. The input side's gradient is da with n's block
-    # replaced by da_n_x, so its products are taken block by block.
-    da = da.reshape(T * B, 3 * H)
-    da_rz, da_n_x = da[:, : 2 * H], da_n_x.reshape(T * B, H)
-    x_2d, W_xh = x.reshape(T * B, D), p["W_xh"]
-    dW_hh = (h0.T @ da[:B]).T  # W_hh meets h_{t-1}: h0 at t = 0, h[t-1] after
-    if T > 1:
-        dW_hh += (h[:-1].reshape((T - 1) * B, H).T @ da[B:]).T
+    # BLAS runs that order faster.
+    da_x = da_x.reshape(T * B, 3 * H)
+    da_h = da_h.reshape(T * B, 3 * H)
     return {
-        "W_xh": np.concatenate([(x_2d.T @ da_rz).T, (x_2d.T @ da_n_x).T]),
-        "W_hh": dW_hh,
-        "b_xh": np.concatenate([da_rz.sum(axis=0), da_n_x.sum(axis=0)]),
-        "b_hh": da.sum(axis=0),
-        "x": (da_rz @ W_xh[: 2 * H] + da_n_x @ W_xh[2 * H :]).reshape(T, B, D),
+        "W_xh": (x.reshape(T * B, D).T @ da_x).T,
+        "W_hh": (states[:-1].reshape(T * B, H).T @ da_h).T,
+        "b_xh": da_x.sum(axis=0),
+        "b_hh": da_h.sum(axis=0),
+        "x": (da_x @ p["W_xh"]).reshape(T, B, D),
         "h0": dh_next,
     }
