@@ -6,14 +6,13 @@ import torch
 from torch import nn
 
 from rnn_helpers import practice
-from rnn_helpers.checks import show_solution
+from rnn_helpers.checks import check_last_real_state, show_solution
 from rnn_helpers.data import make_review_corpus, sine_dataset
 from rnn_helpers.practice import (
     RNN_KINDS,
     ReviewClassifier,
     SineForecaster,
     accuracy,
-    check_last_real_state,
     closed_loop_forecast,
     comparison_table,
     count_parameters,

@@ -8,6 +8,7 @@ reference code.
 
 from rnn_helpers.checks.engine import ATOL, RTOL, Case, NotYetError, run_checks
 from rnn_helpers.checks.memory import check_memory_step
+from rnn_helpers.checks.packing import check_last_real_state
 from rnn_helpers.checks.sampling import check_softmax_with_temperature  # noqa: F401
 from rnn_helpers.checks.scratch_layers import (
     check_clip_by_norm,
@@ -30,6 +31,7 @@ __all__ = [
     "check_clip_by_value",
     "check_closed_loop_predict",
     "check_gru_step",
+    "check_last_real_state",
     "check_memory_step",
     "check_lstm_step",
     "check_rnn_forward",

@@ -150,11 +150,14 @@ def _matches(got: dict, expected: dict) -> bool:
 
 
 def same(a, b) -> bool:
-    """Are two argument values (arrays, dicts/tuples of them, numbers) unchanged?"""
+    """Are two argument values (arrays, tensors, dicts/tuples of them, numbers) unchanged?"""
     if isinstance(a, Mapping):
         return isinstance(b, Mapping) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
+    if hasattr(a, "detach") and hasattr(a, "shape"):  # a torch tensor (torch is not needed)
+        return (type(a) is type(b) and tuple(a.shape) == tuple(b.shape)
+                and np.array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy()))
     if isinstance(a, tuple | list):
         return (
             isinstance(b, tuple | list)
@@ -177,12 +180,16 @@ def run_checks(
     reference: Callable[[Case], dict],
     unpack: Callable[[object], dict],
     hints: list[tuple[str, Callable[[Case], dict]]] = (),
+    error_advice: Callable[[Exception], str] | None = None,
+    success: str | None = None,
 ) -> bool:
     """Run ``fn`` on every case and print one verdict line; True if all cases match.
 
     reference(case) -> {output name: expected value}; unpack(student's return value) ->
     {output name: value} (or raises NotYetError); hints: (advice, alternative reference): if the
-    student's outputs match the alternative, the advice is added to the message.
+    student's outputs match the alternative, the advice is added to the message;
+    error_advice(exception) -> advice ("" for none) added when the student's function raises;
+    success: what the ✓ line calls the cases (default "random cases").
     """
     if not callable(fn):
         print(
@@ -208,6 +215,8 @@ def run_checks(
                 advice = ""
                 if isinstance(err, ValueError) and ("matmul" in text or "shapes" in text):
                     advice = " — check the shapes: which matrix needs a .T?"
+                if error_advice is not None and error_advice(err):
+                    advice = f" — {error_advice(err)}"
                 raise NotYetError(
                     f"your function raised {type(err).__name__}"
                     + (f": {text}" if text else "")
@@ -242,7 +251,7 @@ def run_checks(
             print(f"✗ not yet: {where} the output could not be compared "
                   f"({type(err).__name__}: {err})")  # fmt: skip
             return False
-    print(f"✓ {title} matches the library on {len(cases)} random cases")
+    print(f"✓ {title} matches the library on {len(cases)} {success or 'random cases'}")
     return True
 
 
