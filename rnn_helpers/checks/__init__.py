@@ -6,6 +6,7 @@ notebook calls ``checks.check_rnn_step(rnn_step)``. ``show_solution`` shows the 
 reference code.
 """
 
+from rnn_helpers.checks.attention import check_dot_product_attention  # noqa: F401
 from rnn_helpers.checks.engine import ATOL, RTOL, Case, NotYetError, run_checks
 from rnn_helpers.checks.memory import check_memory_step
 from rnn_helpers.checks.packing import check_last_real_state
