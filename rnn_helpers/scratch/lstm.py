@@ -103,11 +103,13 @@ def lstm_forward(x, h0, c0, params):
     """Run an LSTM over a whole sequence.
 
     The loop body is lstm_step's equations for t = 0 ... T-1, and the result is the same.
-    One thing differs: the input part x_t W_xh^T + b of every gate does not depend on the
-    recurrence, so it is computed for all T steps in one matrix product before the loop.
-    Each step adds h_{t-1} W_hh^T to its slice of that array and squashes it in place, so
-    the array ends up holding the gates i, f, g, o of every step: the cache that
-    lstm_backward reads.
+    Two things differ, to make it faster:
+    - the input part x_t W_xh^T + b of every gate does not depend on the recurrence, so
+      it is computed for all T steps in one matrix product before the loop;
+    - one tanh call squashes all four gates of a step, using sigmoid(a) = (1 + tanh(a/2)) / 2
+      for i, f and o (the same formula, and so the same numbers, as activations.sigmoid).
+    Each step adds h_{t-1} W_hh^T to its slice of `gates` and squashes it in place, so
+    `gates` ends up holding i, f, g, o of every step: the cache that lstm_backward reads.
 
     Inputs:
     - x: input sequence, shape (T, B, D)
@@ -134,27 +136,27 @@ def lstm_forward(x, h0, c0, params):
     # The input part of every gate at every step: one (T*B, D) x (D, 4H) product.
     gates = (x.reshape(T * B, D) @ p["W_xh"].T).reshape(T, B, 4 * H)
     gates += p["b"]
-    h = np.empty((T, B, H))
-    c = np.empty((T, B, H))
+    h_states = np.empty((T + 1, B, H))  # h_{-1} = h0, h_0, ..., h_{T-1}: h_{t-1} is h_states[t]
+    c_states = np.empty((T + 1, B, H))  # the same for c
+    h_states[0], c_states[0] = h0, c0
     tanh_c = np.empty((T, B, H))  # kept for the backward pass
-    h_prev, c_prev = h0, c0
     for t in range(T):
         a = gates[t]  # (B, 4H), a view: squashed in place into i, f, g, o
-        a += h_prev @ W_hh_T
+        a += h_states[t] @ W_hh_T
         a *= scale
         np.tanh(a, out=a)
         a *= scale
         a += shift
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        np.multiply(f, c_prev, out=c[t])  # c_t = f * c_{t-1} + i * g
-        c[t] += i * g
-        np.tanh(c[t], out=tanh_c[t])
-        np.multiply(o, tanh_c[t], out=h[t])  # h_t = o * tanh(c_t)
-        h_prev, c_prev = h[t], c[t]
+        c_t, h_t = c_states[t + 1], h_states[t + 1]
+        np.multiply(f, c_states[t], out=c_t)  # c_t = f * c_{t-1} + i * g
+        c_t += i * g
+        np.tanh(c_t, out=tanh_c[t])
+        np.multiply(o, tanh_c[t], out=h_t)  # h_t = o * tanh(c_t)
 
-    cache = {"x": x, "h0": h0, "c0": c0, "h": h, "c": c, "tanh_c": tanh_c, "gates": gates}
-    cache["params"] = p
-    return h, c, cache
+    cache = {"x": x, "h_states": h_states, "c_states": c_states, "tanh_c": tanh_c}
+    cache.update(gates=gates, params=p)
+    return h_states[1:], c_states[1:], cache
 
 
 def lstm_backward(dh, cache, dc=None):
@@ -176,10 +178,11 @@ def lstm_backward(dh, cache, dc=None):
     - W_xh (4H, D), W_hh (4H, H), b (4H,)
     - x (T, B, D), h0 (B, H), c0 (B, H)
     """
-    check_cache(cache, ("x", "h0", "c0", "h", "c", "tanh_c", "gates", "params"), "lstm_forward")
-    x, h, c, tanh_c = cache["x"], cache["h"], cache["c"], cache["tanh_c"]
+    keys = ("x", "h_states", "c_states", "tanh_c", "gates", "params")
+    check_cache(cache, keys, "lstm_forward")
+    x, h_states, c_states, tanh_c = (cache[k] for k in keys[:4])
     T, B, D = x.shape
-    H = h.shape[2]
+    H = h_states.shape[2]
     dh = check_upstream("dh", dh, (T, B, H), ("T", "B", "H"))
     if dc is not None:
         dc = check_upstream("dc", dc, (T, B, H), ("T", "B", "H"))
@@ -191,7 +194,7 @@ def lstm_backward(dh, cache, dc=None):
     for t in range(T - 1, -1, -1):
         a = cache["gates"][t]  # the activated gates of step t, side by side
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        c_prev = c[t - 1] if t > 0 else cache["c0"]
+        c_prev = c_states[t]
         dh_t = dh[t] + dh_next
         # c_t reaches the loss through h_t = o * tanh(c_t) and through c_{t+1}.
         dc_t = dc_next + dh_t * o * (1.0 - tanh_c[t] ** 2)
@@ -214,12 +217,9 @@ def lstm_backward(dh, cache, dc=None):
     # product over all T*B rows each. Written as (h^T da)^T, the same product, because
     # BLAS runs that order faster.
     da_2d = da.reshape(T * B, 4 * H)
-    dW_hh = (cache["h0"].T @ da[0]).T  # W_hh meets h_{t-1}: h0 at t = 0, h[t-1] after
-    if T > 1:
-        dW_hh += (h[:-1].reshape((T - 1) * B, H).T @ da_2d[B:]).T
     return {
         "W_xh": (x.reshape(T * B, D).T @ da_2d).T,
-        "W_hh": dW_hh,
+        "W_hh": (h_states[:-1].reshape(T * B, H).T @ da_2d).T,
         "b": da_2d.sum(axis=0),
         "x": (da_2d @ cache["params"]["W_xh"]).reshape(T, B, D),
         "h0": dh_next,

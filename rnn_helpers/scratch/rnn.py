@@ -76,7 +76,12 @@ def rnn_step_backward(dh_t, cache):
 
 
 def rnn_forward(x, h0, params, nonlinearity="tanh"):
-    """Run a vanilla RNN over a whole sequence: rnn_step for t = 0 ... T-1.
+    """Run a vanilla RNN over a whole sequence.
+
+    The loop body is rnn_step's equation for t = 0 ... T-1, and the result is the same.
+    One thing differs: the input part x_t W_xh^T + b_h does not depend on the recurrence,
+    so it is computed for all T steps in one matrix product before the loop, straight into
+    h; each step then adds h_{t-1} W_hh^T to h[t] and squashes it in place.
 
     Inputs:
     - x: input sequence, shape (T, B, D)
@@ -91,26 +96,30 @@ def rnn_forward(x, h0, params, nonlinearity="tanh"):
     act, _ = get_nonlinearity(nonlinearity)
     x, (h0,), p, H = check_recurrent_inputs(x, [("h0", h0)], params, RNN_KEYS, 1, ("T", "B", "D"))
     T, B, D = x.shape
-    W_hh = p["W_hh"]
+    W_hh_T = np.ascontiguousarray(p["W_hh"].T)  # BLAS multiplies this copy faster
 
-    # The input part x_t W_xh^T + b_h does not depend on the recurrence, so it is done
-    # for all T steps in one big matrix product; the loop then adds only h_{t-1} W_hh^T.
-    h = np.dot(x.reshape(T * B, D), p["W_xh"].T).reshape(T, B, H)
+    states = np.empty((T + 1, B, H))  # h_{-1} = h0, h_0, ..., h_{T-1}: h_{t-1} is states[t]
+    states[0] = h0
+    h = states[1:]  # a view: h[t] is h_t
+    np.matmul(x.reshape(T * B, D), p["W_xh"].T, out=h.reshape(T * B, H))
     h += p["b_h"]
-    recurrent = np.empty((B, H))
-    h_prev = h0
     for t in range(T):
-        np.dot(h_prev, W_hh.T, out=recurrent)
-        h[t] += recurrent
-        act(h[t], out=h[t])  # h[t] held the pre-activation; overwrite it with h_t
-        h_prev = h[t]
+        h[t] += states[t] @ W_hh_T  # h[t] now holds the pre-activation a_t ...
+        act(h[t], out=h[t])  # ... and now h_t
 
-    cache = {"x": x, "h0": h0, "h": h, "params": p, "nonlinearity": nonlinearity}
+    cache = {"x": x, "states": states, "params": p, "nonlinearity": nonlinearity}
     return h, cache
 
 
 def rnn_backward(dh, cache, truncate=None):
     """Backpropagation through time for rnn_forward, full or truncated.
+
+    With full BPTT the loop body is rnn_step_backward's chain rule for t = T-1 ... 0,
+    carrying dL/dh back in time, and the result is the sum of what rnn_step_backward would
+    give at every step. One thing differs: the loop only stores da_t, the gradient at each
+    step's pre-activation. Every parameter gradient is a sum over t of a product with da_t
+    (dW_hh = sum_t da_t^T h_{t-1}, ...), so after the loop each one is a single matrix
+    product over all T*B rows instead of T small ones.
 
     Inputs:
     - dh: dL/dh_t arriving directly at each step (from an output layer, say), shape (T, B, H)
@@ -125,46 +134,39 @@ def rnn_backward(dh, cache, truncate=None):
     - x: shape (T, B, D)
     - h0: shape (B, H)
     """
-    check_cache(cache, ("x", "h0", "h", "params", "nonlinearity"), "rnn_forward")
-    x, h0, h, p = cache["x"], cache["h0"], cache["h"], cache["params"]
+    check_cache(cache, ("x", "states", "params", "nonlinearity"), "rnn_forward")
+    x, states, p = cache["x"], cache["states"], cache["params"]
     T, B, D = x.shape
-    H = h.shape[2]
+    H = states.shape[2]
     dh = check_upstream("dh", dh, (T, B, H), ("T", "B", "H"))
     k = check_truncate(truncate)
     _, act_grad = get_nonlinearity(cache["nonlinearity"])
     W_hh = p["W_hh"]
 
-    # da[t] = dL/da_t, the gradient at step t's pre-activation; all parameter gradients
-    # are sums over t of products with da[t], so the loop only has to fill da.
-    dact = act_grad(h)  # a fresh array: safe to overwrite
+    da = act_grad(states[1:])  # the activation's slope at every step; becomes dL/da_t
     if k is None or k >= T - 1:
-        # Full BPTT: one backward sweep carrying dL/dh_t from the future.
-        da = dact
-        dh_t = np.empty((B, H))
-        dh_next = np.zeros((B, H))
+        dh_next = np.zeros((B, H))  # dL/dh_t coming back from step t+1
         for t in range(T - 1, -1, -1):
-            np.add(dh[t], dh_next, out=dh_t)
-            da[t] *= dh_t
-            np.dot(da[t], W_hh, out=dh_next)
+            da[t] *= dh[t] + dh_next
+            dh_next = da[t] @ W_hh
     else:
-        da = _truncated_sweep(dh, dact, W_hh, k)
+        _truncated_sweep(dh, da, W_hh, k)
 
+    # Every weight gradient is a sum over steps, e.g. dW_hh = sum_t da_t^T h_{t-1}: one
+    # product over all T*B rows each. Written as (h^T da)^T, the same product, because
+    # BLAS runs that order faster.
     da_2d = da.reshape(T * B, H)
-    # W_hh meets h_{t-1}: h[t-1] for t >= 1, and h0 for t = 0.
-    dW_hh = da[0].T @ h0
-    if T > 1:
-        dW_hh += da_2d[B:].T @ h[:-1].reshape((T - 1) * B, H)
     return {
-        "W_xh": da_2d.T @ x.reshape(T * B, D),
-        "W_hh": dW_hh,
+        "W_xh": (x.reshape(T * B, D).T @ da_2d).T,
+        "W_hh": (states[:-1].reshape(T * B, H).T @ da_2d).T,
         "b_h": da_2d.sum(axis=0),
         "x": (da_2d @ p["W_xh"]).reshape(T, B, D),
         "h0": da[0] @ W_hh,
     }
 
 
-def _truncated_sweep(dh, dact, W_hh, k):
-    """dL/da_t for every t under truncation k (0 <= k < T-1), in one backward sweep.
+def _truncated_sweep(dh, da, W_hh, k):
+    """Turn da from the activation's slopes into dL/da_t under truncation k (0 <= k < T-1).
 
     Each loss may only travel k steps back, so gradients from different losses cannot be
     summed into one carried vector as in full BPTT. Instead the sweep carries k+1 of them,
@@ -174,14 +176,12 @@ def _truncated_sweep(dh, dact, W_hh, k):
     but still one Python loop over time.
     """
     T, B, H = dh.shape
-    da = np.empty_like(dh)
     g = np.zeros((k + 1, B, H))
     for t in range(T - 1, -1, -1):
         g[0] = dh[t]
-        g *= dact[t]  # every age passes through the same activation at step t
+        g *= da[t]  # every age passes through the same activation at step t
         np.sum(g, axis=0, out=da[t])
         if t > 0 and k > 0:
             g[1:] = np.dot(g[:-1].reshape(k * B, H), W_hh).reshape(k, B, H)
     # At t = 0 every remaining age has t - k - 1 < 0, so all of da[0] reaches h0; the
     # caller computes dh0 = da[0] W_hh exactly as in full BPTT.
-    return da
