@@ -183,14 +183,14 @@ def test_chunked_bptt_against_finite_differences_of_the_frozen_carry_loss(k):
 
 def test_chunked_ends_full_bptt_and_step_only():
     x, h0, params, dh = _problem()
-    _, cache = rnn_forward(x, h0, params)
+    h, cache = rnn_forward(x, h0, params)
     full, step_only = rnn_backward(dh, cache), rnn_backward(dh, cache, truncate=0)
     one_chunk, h_last = chunked_bptt(x, h0, params, dh, 7)
     per_step, _ = chunked_bptt(x, h0, params, dh, 1)
     for n in (*PARAM_KEYS, "h0"):
         np.testing.assert_array_equal(one_chunk[n], full[n])
         np.testing.assert_allclose(per_step[n], step_only[n], rtol=1e-12, atol=1e-14)
-    np.testing.assert_array_equal(h_last, cache["h"][-1])  # the states are the true ones
+    np.testing.assert_array_equal(h_last, h[-1])  # the states are the true ones
     k3, _ = chunked_bptt(x, h0, params, dh, 3)
     assert rel_error(k3["W_hh"], full["W_hh"]) > 1e-3  # and it really is a different gradient
 
@@ -222,7 +222,7 @@ def test_chunked_bptt_refuses_a_wrong_dh_by_name():
 
 
 def test_costs_memory_and_work():
-    costs = bptt_costs(T=600, B=8, D=1, H=32, k=20, repeats=1)
+    costs = bptt_costs(T=600, B=8, D=1, H=32, steps=20, repeats=1)
     full, window, chunk = costs["full"], costs["per-step window"], costs["chunked"]
     assert (full.states_kept, window.states_kept, chunk.states_kept) == (600, 600, 20)
     assert full.backward_madds == chunk.backward_madds == 600 * 8 * 32 * 32
@@ -232,3 +232,9 @@ def test_costs_memory_and_work():
     assert chunk.peak_mb < full.peak_mb / 10
     assert window.peak_mb > 0.9 * full.peak_mb
     assert all(c.seconds > 0 for c in costs.values())
+
+
+@pytest.mark.parametrize("steps", [0, 2.5, True])
+def test_costs_refuse_a_bad_number_of_steps_by_name(steps):
+    with pytest.raises(ValueError, match="steps: expected"):
+        bptt_costs(T=10, B=2, H=3, steps=steps, repeats=1)
