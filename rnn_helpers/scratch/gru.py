@@ -82,14 +82,14 @@ def gru_step_backward(dh_t, cache):
 def gru_forward(x, h0, params):
     """Run a GRU over a whole sequence.
 
-    The loop body is gru_step's equations for t = 0 ... T-1, and the result is the same.
-    Two things differ, to make it faster:
-    - the input part x_t W_xh^T + b_xh of every gate does not depend on the recurrence,
-      so it is computed for all T steps before the loop (with b_hr and b_hz, which are
-      simply added to it; b_hn stays apart because the reset gate multiplies it);
-    - the three gates are kept gate by gate, each as a (B, H) block of its own (arrays
-      with a leading gate axis: W_h[k] is W_hr, W_hz or W_hn, and gates[k, t] is r_t,
-      z_t or n_t), so that every operation on a gate works on one contiguous array.
+    Gives what calling gru_step for t = 0 ... T-1 gives (up to rounding): the loop body is
+    gru_step's equations. Two things differ, to make it faster:
+    - the input part x_t W_xh^T + b_xh of every gate does not depend on the recurrence, so
+      it is computed for all T steps before the loop (with b_hr and b_hz, which are simply
+      added to it; b_hn stays apart because the reset gate multiplies it);
+    - the gates are kept gate by gate, each step's r, z and n a contiguous (B, H) block
+      (gates[:, t] is r_t, z_t, n_t), so that no operation on a gate has to stride through
+      the other two; the weights are split the same way (W_x[k], W_h_T[k] for gate k), and
       h_{t-1} @ W_h_T gives the three hidden parts at once, shape (3, B, H).
     Each step adds its hidden part to its slice of `gates` and squashes it in place, so
     `gates` ends up holding r, z, n of every step: the cache that gru_backward reads.
@@ -107,7 +107,8 @@ def gru_forward(x, h0, params):
     x, (h0,), p, H = check_recurrent_inputs(x, [("h0", h0)], params, GRU_KEYS, 3, ("T", "B", "D"))
     T, B, D = x.shape
     W_x = p["W_xh"].reshape(3, H, D)  # W_ir, W_iz, W_in
-    W_h_T = np.ascontiguousarray(p["W_hh"].reshape(3, H, H).transpose(0, 2, 1))  # W_h^T
+    W_h = p["W_hh"].reshape(3, H, H)  # W_hr, W_hz, W_hn
+    W_h_T = np.ascontiguousarray(W_h.transpose(0, 2, 1))  # a copy: BLAS multiplies it faster
     b = (p["b_xh"] + p["b_hh"]).reshape(3, 1, H)  # b_ir + b_hr, b_iz + b_hz, ...
     b[2] = p["b_xh"][2 * H :]  # ... but only b_in for n
     b_hn = p["b_hh"][2 * H :]
@@ -117,7 +118,7 @@ def gru_forward(x, h0, params):
     gates = x.reshape(T * B, D) @ W_x.transpose(0, 2, 1)
     gates += b
     gates = gates.reshape(3, T, B, H)
-    states = np.empty((T + 1, B, H))  # h_{-1} = h0, h_0, ..., h_{T-1}
+    states = np.empty((T + 1, B, H))  # h_{-1} = h0, h_0, ..., h_{T-1}: h_{t-1} is states[t]
     states[0] = h0
     hn = np.empty((T, B, H))  # h_{t-1} W_hn^T + b_hn, needed again in backward
     for t in range(T):
@@ -144,13 +145,13 @@ def gru_forward(x, h0, params):
 def gru_backward(dh, cache):
     """Backpropagation through time for gru_forward (full BPTT).
 
-    The loop body is gru_step_backward's chain rule for t = T-1 ... 0, carrying dL/dh
-    back in time, and the result is the sum of what gru_step_backward would give at every
-    step. One thing differs: the loop only stores each step's gradients at the gates'
-    pre-activations, side by side as in gru_step_backward (da_x on the input side, da_h
-    on the hidden side). Every parameter gradient is a sum over t of a product with them
-    (dW_hh = sum_t da_h,t^T h_{t-1}, ...), so after the loop each one is a single matrix
-    product over all T*B rows instead of T small ones.
+    Gives what chaining gru_step_backward for t = T-1 ... 0 and adding up its gradients gives
+    (up to rounding): the loop body is gru_step_backward's chain rule, carrying dL/dh back in
+    time. One thing differs, to make it faster: the loop only stores each step's gradients at
+    the gates' pre-activations, side by side as in gru_step_backward (da_x on the input side,
+    da_h on the hidden side). Every parameter gradient is a sum over t of a product with them
+    (dW_hh = sum_t da_h,t^T h_{t-1}, ...), so after the loop each one is a single matrix product
+    over all T*B rows instead of T small ones.
 
     Inputs:
     - dh: dL/dh_t arriving directly at each step, shape (T, B, H)

@@ -102,12 +102,12 @@ def lstm_step_backward(dh_t, dc_t, cache):
 def lstm_forward(x, h0, c0, params):
     """Run an LSTM over a whole sequence.
 
-    The loop body is lstm_step's equations for t = 0 ... T-1, and the result is the same.
-    Two things differ, to make it faster:
-    - the input part x_t W_xh^T + b of every gate does not depend on the recurrence, so
-      it is computed for all T steps in one matrix product before the loop;
+    Gives what calling lstm_step for t = 0 ... T-1 gives (up to rounding): the loop body is
+    lstm_step's equations. Two things differ, to make it faster:
+    - the input part x_t W_xh^T + b of every gate does not depend on the recurrence, so it
+      is computed for all T steps in one matrix product before the loop;
     - one tanh call squashes all four gates of a step, using sigmoid(a) = (1 + tanh(a/2)) / 2
-      for i, f and o (the same formula, and so the same numbers, as activations.sigmoid).
+      for i, f and o (the formula activations.sigmoid uses, so the same numbers).
     Each step adds h_{t-1} W_hh^T to its slice of `gates` and squashes it in place, so
     `gates` ends up holding i, f, g, o of every step: the cache that lstm_backward reads.
 
@@ -162,12 +162,12 @@ def lstm_forward(x, h0, c0, params):
 def lstm_backward(dh, cache, dc=None):
     """Backpropagation through time for lstm_forward (full BPTT).
 
-    The loop body is lstm_step_backward's chain rule for t = T-1 ... 0, carrying dL/dh and
-    dL/dc back in time, and the result is the sum of what lstm_step_backward would give at
-    every step. One thing differs: the loop only stores each step's gradient at the gates'
-    pre-activations, da_t (B, 4H). Every parameter gradient is a sum over t of a product
-    with da_t (dW_hh = sum_t da_t^T h_{t-1}, ...), so after the loop each one is a single
-    matrix product over all T*B rows instead of T small ones.
+    Gives what chaining lstm_step_backward for t = T-1 ... 0 and adding up its gradients gives
+    (up to rounding): the loop body is lstm_step_backward's chain rule, carrying dL/dh and dL/dc
+    back in time. One thing differs, to make it faster: the loop only stores each step's
+    gradient at the gates' pre-activations, da_t (B, 4H). Every parameter gradient is a sum over
+    t of a product with da_t (dW_hh = sum_t da_t^T h_{t-1}, ...), so after the loop each one is
+    a single matrix product over all T*B rows instead of T small ones.
 
     Inputs:
     - dh: dL/dh_t arriving directly at each step, shape (T, B, H)

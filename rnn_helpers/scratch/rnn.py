@@ -78,10 +78,11 @@ def rnn_step_backward(dh_t, cache):
 def rnn_forward(x, h0, params, nonlinearity="tanh"):
     """Run a vanilla RNN over a whole sequence.
 
-    The loop body is rnn_step's equation for t = 0 ... T-1, and the result is the same.
-    One thing differs: the input part x_t W_xh^T + b_h does not depend on the recurrence,
-    so it is computed for all T steps in one matrix product before the loop, straight into
-    h; each step then adds h_{t-1} W_hh^T to h[t] and squashes it in place.
+    Gives what calling rnn_step for t = 0 ... T-1 gives (up to rounding): the loop body is
+    rnn_step's equation. One thing differs, to make it faster: the input part x_t W_xh^T + b_h
+    does not depend on the recurrence, so it is computed for all T steps in one matrix product
+    before the loop, straight into h; each step then adds h_{t-1} W_hh^T to h[t] and squashes it
+    in place.
 
     Inputs:
     - x: input sequence, shape (T, B, D)
@@ -101,6 +102,7 @@ def rnn_forward(x, h0, params, nonlinearity="tanh"):
     states = np.empty((T + 1, B, H))  # h_{-1} = h0, h_0, ..., h_{T-1}: h_{t-1} is states[t]
     states[0] = h0
     h = states[1:]  # a view: h[t] is h_t
+    # The input part x_t W_xh^T + b_h of all T steps: one (T*B, D) x (D, H) product.
     np.matmul(x.reshape(T * B, D), p["W_xh"].T, out=h.reshape(T * B, H))
     h += p["b_h"]
     for t in range(T):
@@ -114,12 +116,12 @@ def rnn_forward(x, h0, params, nonlinearity="tanh"):
 def rnn_backward(dh, cache, truncate=None):
     """Backpropagation through time for rnn_forward, full or truncated.
 
-    With full BPTT the loop body is rnn_step_backward's chain rule for t = T-1 ... 0,
-    carrying dL/dh back in time, and the result is the sum of what rnn_step_backward would
-    give at every step. One thing differs: the loop only stores da_t, the gradient at each
-    step's pre-activation. Every parameter gradient is a sum over t of a product with da_t
-    (dW_hh = sum_t da_t^T h_{t-1}, ...), so after the loop each one is a single matrix
-    product over all T*B rows instead of T small ones.
+    With full BPTT it gives what chaining rnn_step_backward for t = T-1 ... 0 and adding up its
+    gradients gives (up to rounding): the loop body is rnn_step_backward's chain rule, carrying
+    dL/dh back in time. One thing differs, to make it faster: the loop only stores da_t, the
+    gradient at each step's pre-activation. Every parameter gradient is a sum over t of a
+    product with da_t (dW_hh = sum_t da_t^T h_{t-1}, ...), so after the loop each one is a
+    single matrix product over all T*B rows instead of T small ones.
 
     Inputs:
     - dh: dL/dh_t arriving directly at each step (from an output layer, say), shape (T, B, H)
@@ -147,7 +149,7 @@ def rnn_backward(dh, cache, truncate=None):
     if k is None or k >= T - 1:
         dh_next = np.zeros((B, H))  # dL/dh_t coming back from step t+1
         for t in range(T - 1, -1, -1):
-            da[t] *= dh[t] + dh_next
+            da[t] *= dh[t] + dh_next  # dL/dh_t (this step's loss + the future) * slope
             dh_next = da[t] @ W_hh
     else:
         _truncated_sweep(dh, da, W_hh, k)
