@@ -91,11 +91,17 @@ def test_lstm_backward_with_dc_finite_differences():
     assert not gradcheck_report(loss, point, lstm_backward(dh, cache), verbose=False).ok
 
 
-def test_lstm_forward_equals_looping_lstm_step_and_backward_equals_chained_steps():
-    T, B, D, H = 5, 3, 2, 4
-    x, h0, c0, dh, _ = data(T, B, D, H, seed=3)
+@pytest.mark.parametrize("with_dc", [False, True])
+@pytest.mark.parametrize("shape", [(5, 3, 2, 4), *SHAPES])
+def test_lstm_forward_equals_looping_lstm_step_and_backward_equals_chained_steps(
+    shape, with_dc
+):
+    # What the docstrings of lstm_forward and lstm_backward promise.
+    T, B, D, H = shape
+    x, h0, c0, dh, dc = data(T, B, D, H, seed=3)
     params = init_rnn_params(D, H, seed=3, kind="lstm")
     h_seq, c_seq, cache = lstm_forward(x, h0, c0, params)
+    assert h_seq.flags.c_contiguous and c_seq.flags.c_contiguous
     h_t, c_t, caches = h0, c0, []
     for t in range(T):
         h_t, c_t, step_cache = lstm_step(x[t], h_t, c_t, params)
@@ -107,11 +113,12 @@ def test_lstm_forward_equals_looping_lstm_step_and_backward_equals_chained_steps
     dx = np.zeros_like(x)
     dh_next, dc_next = np.zeros((B, H)), np.zeros((B, H))
     for t in reversed(range(T)):
-        g = lstm_step_backward(dh[t] + dh_next, dc_next, caches[t])
+        dc_t = dc_next + dc[t] if with_dc else dc_next
+        g = lstm_step_backward(dh[t] + dh_next, dc_t, caches[t])
         for k in total:
             total[k] += g[k]
         dx[t], dh_next, dc_next = g["x"], g["h_prev"], g["c_prev"]
-    grads = lstm_backward(dh, cache)
+    grads = lstm_backward(dh, cache, dc=dc if with_dc else None)
     for k in total:
         np.testing.assert_allclose(grads[k], total[k], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(grads["x"], dx, rtol=1e-12, atol=1e-14)
@@ -191,11 +198,14 @@ def test_gru_backward_finite_differences():
     assert result.ok, result.message()
 
 
-def test_gru_forward_equals_looping_gru_step_and_backward_equals_chained_steps():
-    T, B, D, H = 5, 3, 2, 4
+@pytest.mark.parametrize("shape", [(5, 3, 2, 4), *SHAPES])
+def test_gru_forward_equals_looping_gru_step_and_backward_equals_chained_steps(shape):
+    # What the docstrings of gru_forward and gru_backward promise.
+    T, B, D, H = shape
     x, h0, _, dh, _ = data(T, B, D, H, seed=8)
     params = init_rnn_params(D, H, seed=8, kind="gru")
     h_seq, cache = gru_forward(x, h0, params)
+    assert h_seq.flags.c_contiguous
     h_t, caches = h0, []
     for t in range(T):
         h_t, step_cache = gru_step(x[t], h_t, params)

@@ -192,26 +192,31 @@ def test_truncate_zero_keeps_only_the_step_itself():
     assert np.all(np.abs(full["x"][:-1]) > 0)
 
 
-def test_forward_equals_looping_rnn_step():
-    T, B, D, H = 6, 3, 2, 4
+@pytest.mark.parametrize("shape", SHAPES)
+def test_forward_equals_looping_rnn_step(shape):
+    # What rnn_forward's docstring promises: the step function looped over time.
+    T, B, D, H = shape
     x, h0, _ = data(T, B, D, H, seed=6)
     params = init_rnn_params(D, H, seed=6)
     for nonlinearity in ["tanh", "relu", "sigmoid"]:
         h_seq, _ = rnn_forward(x, h0, params, nonlinearity)
+        assert h_seq.shape == (T, B, H) and h_seq.flags.c_contiguous
         h_t = h0
         for t in range(T):
             h_t, _ = rnn_step(x[t], h_t, params, nonlinearity)
             np.testing.assert_allclose(h_seq[t], h_t, rtol=1e-13, atol=1e-15)
 
 
-def test_backward_equals_chaining_rnn_step_backward():
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("shape", [(5, 2, 3, 4), *SHAPES])
+def test_backward_equals_chaining_rnn_step_backward(shape, nonlinearity):
     # BPTT written with the step function, as the notebook teaches it first.
-    T, B, D, H = 5, 2, 3, 4
+    T, B, D, H = shape
     x, h0, dh = data(T, B, D, H, seed=7)
     params = init_rnn_params(D, H, seed=7)
     caches, h_t = [], h0
     for t in range(T):
-        h_t, c = rnn_step(x[t], h_t, params)
+        h_t, c = rnn_step(x[t], h_t, params, nonlinearity)
         caches.append(c)
     total = {k: np.zeros_like(v) for k, v in params.items()}
     dx = np.zeros_like(x)
@@ -221,7 +226,7 @@ def test_backward_equals_chaining_rnn_step_backward():
         for k in total:
             total[k] += g[k]
         dx[t], dh_next = g["x"], g["h_prev"]
-    _, cache = rnn_forward(x, h0, params)
+    _, cache = rnn_forward(x, h0, params, nonlinearity)
     grads = rnn_backward(dh, cache)
     for k in total:
         np.testing.assert_allclose(grads[k], total[k], rtol=1e-12, atol=1e-14)
