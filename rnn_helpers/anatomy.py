@@ -121,7 +121,8 @@ def demo_params(hidden_size: int = 6, seed: int = 0, spectral_radius: float = 0.
 def rnn_param_count(input_size: int, hidden_size: int, *, torch_biases: bool = False) -> int:
     """Parameters of one plain RNN layer: H·D (W_xh) + H·H (W_hh) + H (b_h).
 
-    The count does not involve T: the same W_xh, W_hh, b_h serve every step.
+    The count does not involve T: the same W_xh, W_hh, b_h serve every step. The same
+    unrolled network with its own weights at every step would have T times as many.
 
     Args:
         input_size: D.
@@ -146,6 +147,9 @@ def mlp_param_count(input_size: int, width: int, n_layers: int) -> int:
     inputs, each a dense layer with its own weights and bias (no output layer):
 
         (width·input_size + width) + (n_layers - 1)·(width·width + width)
+
+    Next to an RNN unrolled over n_layers steps this is not like for like: the MLP reads one
+    input (at the bottom), the RNN one at every step.
     """
     D = _size("input_size", input_size)
     H = _size("width", width)

@@ -10,11 +10,14 @@ pure functions answer "which paths does truncation k keep?" and "how far is the
 truncated gradient from the full one?", and :mod:`rnn_helpers.widgets.truncation` shows
 the answers.
 
-This per-step window is the definition to reason about, not a way to save resources: the
-whole forward pass is kept, and with a loss at every step the backward sweep carries k+1
-gradients at once (about k times full BPTT's work). Practice on long sequences cuts the
-sequence into chunks instead (the state carried, its gradient cut: torch's ``h.detach()``),
-which needs memory for one chunk only; see
+This per-step window (k+1 steps: the loss's own and k back) is the definition to reason
+about, not a way to save resources. Computed in one sweep after the forward pass, as
+``rnn_backward`` does, it keeps all T states, and with a loss at every step the sweep carries
+k+1 gradients at once (about k times full BPTT's work). An online version (Williams and
+Peng's BPTT(h), 1990) can keep only the last k+2 states (the window and the state before it),
+but it still does about k times the work. Practice on long sequences cuts the sequence into
+chunks instead (the state carried, its gradient cut: torch's ``h.detach()``), which needs
+memory for one chunk only; see
 :func:`rnn_helpers.lessons.n03_backprop_through_time.chunked_bptt`.
 """
 

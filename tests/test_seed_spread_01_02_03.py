@@ -54,6 +54,33 @@ def test_02_claims_for_every_seed(seed):
     assert abs(noise.std() - 0.1) < 0.01
 
 
+def test_02_the_norm_condition_is_sufficient_not_necessary():
+    """02 prints whether ||W_hh||_2 < 1 and says it is for the committed seed, not for every
+    course seed; where it is not, the two starts still agree (measured: seeds 3, 5, 7 have
+    norms 1.10, 1.09, 1.03)."""
+    norms = {s: np.linalg.norm(scratch.init_rnn_params(3, 5, seed=s)["W_hh"], 2) for s in range(10)}
+    assert norms[0] < 1
+    above = [s for s, n in norms.items() if n >= 1]
+    assert above, norms
+    for s in above:
+        params = scratch.init_rnn_params(3, 5, seed=s)
+        rest, other = resting_state(params), resting_state(params, h_start=np.full(5, 0.9))
+        assert rest.converged and np.allclose(other.state, rest.state, rtol=0, atol=1e-10), s
+
+
+def test_03_one_more_step_can_move_a_gradient_away():
+    """03's prose: under seed 0 all 24 steps k -> k+1 bring a gradient closer to the full one;
+    under seeds 2, 7 and 9 one or two of the 24 do not."""
+    T = 10
+    closer = {}
+    for seed in (0, 2, 7, 9):
+        errors = truncation_errors(truncated_gradients(*truncation_example(T=T, seed=seed),
+                                                       [*range(T), FULL]))  # fmt: skip
+        closer[seed] = sum(errors[k + 1][n] < errors[k][n] for k in range(T - 2)
+                           for n in PARAM_KEYS)  # fmt: skip
+    assert closer[0] == 24 and all(22 <= closer[s] < 24 for s in (2, 7, 9)), closer
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_03_truncation_claims_for_every_seed(seed):
     """03: the truncated gradient's error falls roughly geometrically in k, by over 20x from
@@ -84,3 +111,10 @@ def test_03_training_headline_on_seeds_0_to_4():
     assert k5_most >= 3, spread  # measured: 4 of 5 (seed 2: k = 5 closes only a quarter)
     for r in spread.values():
         assert all(0.9 * r["noise"] < r[k] < r["noise"] + 0.06 for k in (1, 5, "full")), r
+
+
+def test_03_k5_can_end_below_full_bptt():
+    """03 names seed 6 as one where k = 5 ends below full BPTT after 20 epochs (measured:
+    0.109 vs 0.114; seeds 3 and 4 tie to three decimals)."""
+    row = training_spread([6], ks=(5, "full"), progress=False)[6]
+    assert row[5] < row["full"] - 0.002, row

@@ -33,6 +33,7 @@ from rnn_helpers.widgets.truncation import (
     TruncationExplorer,
     describe_truncation,
     format_error,
+    matrix_legend_handles,
     sub,
     truncation_slider,
 )
@@ -268,6 +269,18 @@ def test_blitted_picture_equals_a_full_redraw():
 
 def test_matrix_colours_keep_the_kept_colour_of_the_chain():
     assert MATRIX_COLOURS[KEPT] == KEPT_COLOUR
+
+
+def test_matrix_legend_names_each_colour_of_the_matrix():
+    """The legend under notebook 03's side-by-side matrices: each entry has the colour the
+    matrix draws for its value (kept, cut, future)."""
+    from matplotlib.colors import to_rgba
+
+    entries = {h.get_label().split("\n")[0].split(":")[0]: to_rgba(h.get_facecolor())
+               for h in matrix_legend_handles()}  # fmt: skip
+    assert entries == {"kept": to_rgba(MATRIX_COLOURS[KEPT]),
+                       "cut by": to_rgba(MATRIX_COLOURS[CUT]),
+                       "future": to_rgba(MATRIX_COLOURS[FUTURE])}  # fmt: skip
 
 
 def test_colour_words_match_the_colours_drawn():

@@ -6,8 +6,10 @@ exactly act(b_h); after that the recurrent term joins in. If the states settle, 
 in a **fixed point** h* = act(h* W_hh^T + b_h), which equals act(b_h) only when
 h* W_hh^T = 0 (for instance W_hh = 0). For tanh, whose slope is at most 1, the zero-input
 step is a contraction when the spectral norm ||W_hh||_2 < 1: then there is exactly one
-fixed point and every start converges to it. A larger W_hh may have several resting states
-or none it settles in.
+fixed point and every start converges to it. The condition is sufficient, not necessary:
+with ||W_hh||_2 >= 1 there may still be one resting state, but nothing guarantees it, and
+two starts that end in the same state only suggest it. A larger W_hh may have several
+resting states or none it settles in.
 
 Shapes as in :mod:`rnn_helpers.scratch`: params W_xh (H, D), W_hh (H, H), b_h (H,); the
 functions here follow one sequence (B = 1) and return states of shape (H,).

@@ -6,13 +6,20 @@ comparison over several seeds.
 Two truncations, both "truncated BPTT" in the literature, are compared here:
 
 - **per-step window** (``rnn_backward(dh, cache, truncate=k)``, the slider of notebook 03):
-  the loss at *every* step t flows back exactly k steps. The whole forward pass is kept and,
-  with a loss at every step, the backward sweep carries k+1 gradients at once: O(T k) work.
+  with truncation k the loss at *every* step t flows back k steps (fewer near the start), a
+  window of k+1 steps. Computed in one sweep after the forward pass, as ``rnn_backward``
+  does, it keeps all T states and, with a loss at every step, carries k+1 gradients at once:
+  O(T k) work. An online version (Williams and Peng's BPTT(h), 1990) backpropagates each
+  loss as it arrives and can keep only the last k+2 states (the window and the state before
+  it: O(k) memory), but it still does O(T k) work.
 - **chunked** (:func:`chunked_bptt`, torch's ``h = h.detach()`` between chunks): the
   sequence is cut into chunks of k steps; each chunk runs forward from the state the last
   one ended in (its value carried, its gradient cut), backpropagates through its own k
   steps only, and is then forgotten. Memory O(k), work O(T). The loss at step t flows back
-  to the start of its chunk: t mod k steps, between 0 and k-1.
+  to the start of its chunk: t mod k steps, between 0 and k-1. If the weights are updated
+  only after the whole sequence (as :func:`chunked_bptt` does, summing the chunks'
+  gradients), the states are those of one full forward pass; training usually updates after
+  every chunk, and later chunks then run with the updated weights.
 
 Shapes as in :mod:`rnn_helpers.scratch`: x (T, B, D), states (B, H), dh (T, B, H).
 Seeds are explicit parameters (default 0); the notebook passes values derived from the
@@ -53,10 +60,11 @@ __all__ = [
 ]
 
 
-def chunk_length(k) -> int:
-    """Return k as an int >= 1 (the number of steps per chunk), or raise ValueError."""
+def chunk_length(k, name: str = "k") -> int:
+    """Return k as an int >= 1 (the number of steps per chunk), or raise a ValueError that
+    names the argument (``name``)."""
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"k: expected the chunk length, an integer >= 1, got {k!r}")
+        raise ValueError(f"{name}: expected the chunk length, an integer >= 1, got {k!r}")
     return int(k)
 
 
@@ -135,7 +143,9 @@ def chunked_bptt(x, h0, params, dh, k, nonlinearity: str = "tanh"):
        gradients to the totals; the carried state is a constant, so nothing flows back
        into an earlier chunk (torch: ``h = h.detach()``);
     3. keep only the chunk's last state and forget the rest.
-    The states are exactly those of one full forward pass; only the gradient differs.
+    The weights are not updated between chunks here (the chunks' gradients are summed), so
+    the states are exactly those of one full forward pass; only the gradient differs. (A
+    training loop that updates after every chunk runs later chunks with the new weights.)
 
     Inputs:
     - x: inputs, shape (T, B, D)
@@ -200,10 +210,11 @@ class BPTTCost:
         peak_mb: the largest amount of memory it allocated at once (tracemalloc), in MB.
         states_kept: how many states h_t (each B x H numbers) are held for the backward
             pass at once: T for the whole forward pass, k for one chunk.
-        backward_madds: multiply-adds of the backward recurrence through W_hh (each
-            gradient moved one step back is a (B, H) @ (H, H) product, B H^2 of them):
-            T B H^2 for full BPTT and for chunks, about T (k - 1) B H^2 for the per-step
-            window, which moves k - 1 gradients of different ages back at every step.
+        backward_madds: multiply-adds of the backward recurrence through W_hh, counted
+            (not measured) at B H^2 per gradient moved one step back (a (B, H) @ (H, H)
+            product): T B H^2 for full BPTT and for chunks, T (steps - 1) B H^2 for the
+            per-step window with truncation steps - 1, whose sweep moves steps - 1
+            gradients of different ages back at every step.
     """
 
     seconds: float
@@ -212,18 +223,21 @@ class BPTTCost:
     backward_madds: int
 
 
-def bptt_costs(T: int = 1000, B: int = 16, D: int = 1, H: int = 32, k: int = 25,
+def bptt_costs(T: int = 1000, B: int = 16, D: int = 1, H: int = 32, steps: int = 25,
                repeats: int = 3, seed: int = 0) -> dict:
-    """Measure full BPTT, the per-step window and chunked truncation on one long sequence
-    with a loss at every step (a random readout, as in notebook 03).
+    """Measure time and peak memory of full BPTT, the per-step window and chunked
+    truncation on one long sequence with a loss at every step (a random readout, as in
+    notebook 03); count their backward multiply-adds.
 
-    The per-step window keeps k steps for every loss (``truncate=k-1``: the loss at t
-    reaches t-k+1 ... t); the chunks are k steps long, so the best-served loss of a chunk
-    gets the same k steps and the others fewer.
+    ``steps`` is the longest reach of a loss, counting its own step: the per-step window has
+    truncation ``steps - 1`` (the loss at t >= steps - 1 reaches t - steps + 1 ... t, its own
+    step and steps - 1 back), and the chunks are ``steps`` long, so the last loss of a chunk
+    gets the same ``steps`` steps and the others fewer. The per-step window is computed in
+    one sweep after the forward pass (``rnn_backward(truncate=steps - 1)``).
 
     Returns a dict "full" / "per-step window" / "chunked" -> :class:`BPTTCost`.
     """
-    k = chunk_length(k)
+    steps = chunk_length(steps, "steps")
     if not (isinstance(repeats, numbers.Integral) and repeats >= 1):
         raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
     rng = np.random.default_rng(seed)
@@ -238,16 +252,16 @@ def bptt_costs(T: int = 1000, B: int = 16, D: int = 1, H: int = 32, k: int = 25,
 
     def per_step():
         _, cache = rnn_forward(x, h0, params)
-        return rnn_backward(dh, cache, truncate=k - 1)
+        return rnn_backward(dh, cache, truncate=steps - 1)
 
     def chunked():
-        return chunked_bptt(x, h0, params, dh, k)
+        return chunked_bptt(x, h0, params, dh, steps)
 
-    step = B * H * H  # multiply-adds of one gradient moved one step back through W_hh
-    runs = {
-        "full": (full, T, T * step),
-        "per-step window": (per_step, T, T * (k - 1) * step),
-        "chunked": (chunked, min(k, T), T * step),
+    per_move = B * H * H  # multiply-adds of one gradient moved one step back through W_hh
+    runs = {  # the function, the states it holds at once, its counted backward work
+        "full": (full, T, T * per_move),
+        "per-step window": (per_step, T, T * (steps - 1) * per_move),
+        "chunked": (chunked, min(steps, T), T * per_move),
     }
     costs = {}
     for name, (fn, kept, madds) in runs.items():

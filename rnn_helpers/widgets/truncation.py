@@ -48,6 +48,7 @@ __all__ = [
     "TruncationExplorer",
     "describe_truncation",
     "format_error",
+    "matrix_legend_handles",
     "truncation_explorer",
     "truncation_slider",
 ]
@@ -65,6 +66,13 @@ CUT_COLOUR = "0.70"  # grey: full BPTT would go here, truncation does not
 MATRIX_COLOURS = ["white", "0.82", KEPT_COLOUR]  # FUTURE, CUT, KEPT (see rnn_helpers.bptt)
 # Bars: blue, reddish purple, bluish green; no orange, so no bar looks like a kept path.
 BAR_COLOURS = {"W_xh": PALETTE[0], "W_hh": PALETTE[4], "b_h": PALETTE[2]}
+
+
+def matrix_legend_handles() -> list:
+    """Legend entries for a reach matrix drawn with MATRIX_COLOURS: kept, cut, future."""
+    return [Patch(fc=MATRIX_COLOURS[2], label="kept"),
+            Patch(fc=MATRIX_COLOURS[1], label="cut by\ntruncation"),
+            Patch(fc=MATRIX_COLOURS[0], ec="0.6", label="future:\nnever")]
 
 
 def format_error(e: float) -> str:
@@ -232,10 +240,8 @@ class TruncationExplorer:
         ax.set_ylabel("loss at step t")
         ax.set_title("which steps each loss reaches\n(framed row: the loss drawn above)",
                      fontsize=10)
-        ax.legend(handles=[Patch(fc=MATRIX_COLOURS[2], label="kept"),
-                           Patch(fc=MATRIX_COLOURS[1], label="cut by\ntruncation"),
-                           Patch(fc=MATRIX_COLOURS[0], ec="0.6", label="future:\nnever")],
-                  loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+        ax.legend(handles=matrix_legend_handles(), loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  fontsize=8, frameon=False)
 
         ax = self.ax_bars
         finite = [e for d in self.errors.values() for e in d.values() if 0 < e < math.inf]
