@@ -9,7 +9,6 @@ import numpy as np
 
 from rnn_helpers.dynamics import exploding_run, zero_guess_mse
 from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import (
-    LEARNED_MSE,
     clipping_spread,
     reach_at_init,
     relative_input_gradients,
@@ -23,7 +22,9 @@ SEEDS = range(5)
 
 def test_clipping_rescues_the_exploding_run_in_every_seed():
     # Seeds 0–19: unclipped fails 20/20 (diverges 19/20); clipped at 1 survives 20/20 and
-    # ends below 0.1 in 18/20 (worst 0.25, against a zero guess of 0.52–0.57).
+    # ends below 0.1 in 18/20 (worst 0.25, against a zero guess of 0.52–0.57). Measured again
+    # after the scratch RNN's sums changed order (rounding differs, and these runs are
+    # chaotic): diverges 20/20, clipped ends below 0.1 in 20/20 (worst 0.085).
     rows = clipping_spread(SEEDS, clip=("norm", 1.0))
     assert [r.seed for r in rows] == list(SEEDS)
     assert all(r.unclipped_failed for r in rows)
@@ -33,21 +34,24 @@ def test_clipping_rescues_the_exploding_run_in_every_seed():
     assert sum(r.learned for r in rows) >= 4
 
 
-def test_too_large_thresholds_keep_the_run_finite_but_do_not_learn():
-    # Seeds 0–9: at norm threshold 10 no run diverges and all end at 0.175–6.8 (above
-    # LEARNED_MSE = 0.1; seeds 5, 7, 8, 9 below the zero guess); at 100 none diverges and all
-    # end at 272–1840, 500 to 3400 times the zero guess (0.52–0.55).
+def test_too_large_thresholds_keep_the_run_finite_and_100_ruins_it():
+    # Whether the run learns at norm threshold 10 is chaotic: rounding alone flips it. Seeds
+    # 0–9 once ended at 0.175–6.8 (none below LEARNED_MSE = 0.1); after the scratch RNN's
+    # sums changed order, seeds 0–19 ended at 0.021–15.8 (4 below 0.1, 13 above the zero
+    # guess). Robust: no run diverges. At 100 none diverges either, and seeds 0–19 end at
+    # 18–2100, 34 to 3800 times the zero guess (0.52–0.57; 19 of 20 above 100 times).
     for seed in SEEDS:
         _, at_10 = exploding_run(("norm", 10.0), seed=seed)
         _, at_100 = exploding_run(("norm", 100.0), seed=seed)
-        assert not at_10.diverged and at_10.val_loss[-1] > LEARNED_MSE
-        assert not at_100.diverged and at_100.val_loss[-1] > 100 * zero_guess_mse(seed=seed)
+        assert not at_10.diverged
+        assert not at_100.diverged and at_100.val_loss[-1] > 10 * zero_guess_mse(seed=seed)
 
 
 def test_plain_rnn_learns_adding_at_T10_and_stays_at_the_guess_at_T60():
     # Seeds 0–19, 400 steps: T = 10 ends at 0.011–0.025 and stays above 0.1 up to step 100
     # (first below 0.1 at step 140–320); T = 60 ends at 0.152–0.180 (guess 0.167). After
-    # training at T = 10 the first input gets 0.77–1.44 of the last one's gradient (seeds 0–9).
+    # training at T = 10 the first input gets 0.77–1.44 of the last one's gradient (seeds 0–9,
+    # before and after the scratch RNN's rounding changed).
     learned, at_guess = 0, 0
     for seed in SEEDS:
         params, short = train_adding(10, seed=seed, progress=False)
