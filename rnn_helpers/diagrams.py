@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from rnn_helpers.widgets.base import PALETTE
+from rnn_helpers.style import PALETTE, tint
 
 __all__ = [
     "NODE_COLOURS",
@@ -29,16 +28,8 @@ __all__ = [
     "draw_mlp_vs_rnn",
     "draw_rnn_cell",
     "draw_unrolled_rnn",
-    "tint",
 ]
 
-
-
-def tint(colour, amount: float = 0.2) -> str:
-    """``colour`` blended with white: ``amount`` of the colour, ``1 - amount`` of white (hex)."""
-    if not 0.0 <= amount <= 1.0:
-        raise ValueError(f"amount: expected a fraction in [0, 1], got {amount}")
-    return to_hex([amount * c + (1.0 - amount) for c in to_rgb(colour)])
 
 
 # Fill colours of the three kinds of node: light tints of the Okabe-Ito blue (x), orange (h)

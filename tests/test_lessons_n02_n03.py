@@ -8,15 +8,19 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_helpers.bptt import CUT, FUTURE, KEPT, PARAM_KEYS, reach_matrix
 from rnn_helpers.gradcheck import gradcheck_report, rel_error
 from rnn_helpers.lessons.n02_forward_pass_from_scratch import resting_state, zero_input_states
 from rnn_helpers.lessons.n03_backprop_through_time import (
+    CUT,
+    FUTURE,
+    KEPT,
+    PARAM_KEYS,
     SCALAR_EXAMPLE,
     bptt_costs,
     chunk_length,
     chunked_bptt,
     chunked_reach_matrix,
+    reach_matrix,
     scalar_example_by_code,
 )
 from rnn_helpers.scratch import init_rnn_params, params_from_torch, rnn_backward, rnn_forward

@@ -1,5 +1,5 @@
-"""Notebook 01's pieces: the "time step" view driven headlessly, and rnn_helpers.anatomy
-(the memoryless hidden layer, the demo data, parameter counts checked against torch)."""
+"""Notebook 01's pieces: the "time step" view driven headlessly, its lesson module (the
+memoryless hidden layer, the demo data) and the parameter counts checked against torch."""
 
 import time
 
@@ -7,17 +7,15 @@ import numpy as np
 import pytest
 from torch import nn
 
-from rnn_helpers.anatomy import (
+from rnn_helpers.counting import count_parameters, linear_parameter_count, recurrent_parameter_count
+from rnn_helpers.lessons.n01_hidden_state_vs_hidden_layer import (
     demo_params,
     demo_sequence,
-    linear_param_count,
     mlp_hidden_layer,
     mlp_param_count,
-    rnn_param_count,
-    torch_param_count,
 )
 from rnn_helpers.scratch import init_rnn_params, rnn_forward
-from rnn_helpers.widgets.hidden_state import (
+from rnn_helpers.widgets.n01_hidden_state_vs_hidden_layer import (
     HiddenStateView,
     describe_step,
     hidden_state_explorer,
@@ -59,24 +57,26 @@ def test_demo_data_repeat_an_input_and_remember():
 @pytest.mark.parametrize(("D", "H"), [(1, 20), (3, 5), (7, 1)])
 def test_rnn_count_matches_torch_and_ignores_T(D, H):
     rnn = nn.RNN(D, H)
-    assert rnn_param_count(D, H, torch_biases=True) == torch_param_count(rnn)
+    assert recurrent_parameter_count("rnn", D, H, torch_biases=True) == count_parameters(rnn)
     # torch's two bias vectors are one b_h in the scratch layers: H fewer numbers.
-    assert rnn_param_count(D, H) == torch_param_count(rnn) - H
+    assert recurrent_parameter_count("rnn", D, H) == count_parameters(rnn) - H
     # No T anywhere: the same weights at every step.
-    assert rnn_param_count(D, H) == H * D + H * H + H
+    assert recurrent_parameter_count("rnn", D, H) == H * D + H * H + H
 
 
 def test_counts_from_the_course():
-    assert rnn_param_count(1, 20) == 440
-    assert rnn_param_count(1, 20, torch_biases=True) == 460
-    assert linear_param_count(20, 1) == 21 == torch_param_count(nn.Linear(20, 1))
+    assert recurrent_parameter_count("rnn", 1, 20) == 440
+    assert recurrent_parameter_count("rnn", 1, 20, torch_biases=True) == 460
+    assert linear_parameter_count(20, 1) == 21 == count_parameters(nn.Linear(20, 1))
     layers = [nn.Linear(1, 20)] + [nn.Linear(20, 20) for _ in range(19)]
-    assert mlp_param_count(1, 20, 20) == torch_param_count(nn.Sequential(*layers)) == 8020
+    assert mlp_param_count(1, 20, 20) == count_parameters(nn.Sequential(*layers)) == 8020
 
 
 @pytest.mark.parametrize(("fn", "args", "name"), [
-    (rnn_param_count, (0, 3), "input_size"), (rnn_param_count, (2, 2.5), "hidden_size"),
-    (mlp_param_count, (1, 20, 0), "n_layers"), (linear_param_count, (True, 1), "in_features"),
+    (recurrent_parameter_count, ("rnn", 0, 3), "input_size"),
+    (recurrent_parameter_count, ("rnn", 2, 2.5), "hidden_size"),
+    (recurrent_parameter_count, ("transformer", 2, 2), "kind"),
+    (mlp_param_count, (1, 20, 0), "n_layers"), (linear_parameter_count, (True, 1), "in_features"),
 ])  # fmt: skip
 def test_counts_refuse_bad_sizes_by_name(fn, args, name):
     with pytest.raises(ValueError, match=name):

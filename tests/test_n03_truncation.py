@@ -1,4 +1,4 @@
-"""Truncated BPTT (rnn_helpers.bptt) and notebook 03's "truncation k" view, headless."""
+"""Truncated BPTT (notebook 03's lesson module) and its "truncation k" view, headless."""
 
 import io
 import math
@@ -9,7 +9,7 @@ import PIL.Image
 import pytest
 from matplotlib.colors import to_rgba
 
-from rnn_helpers.bptt import (
+from rnn_helpers.lessons.n03_backprop_through_time import (
     CUT,
     FULL,
     FUTURE,
@@ -26,7 +26,7 @@ from rnn_helpers.bptt import (
 )
 from rnn_helpers.scratch import rnn_backward, rnn_forward
 from rnn_helpers.widgets.base import PALETTE
-from rnn_helpers.widgets.truncation import (
+from rnn_helpers.widgets.n03_backprop_through_time import (
     BAR_COLOURS,
     KEPT_COLOUR,
     MATRIX_COLOURS,

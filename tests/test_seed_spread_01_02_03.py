@@ -10,17 +10,22 @@ import numpy as np
 import pytest
 
 from rnn_helpers import scratch
-from rnn_helpers.anatomy import demo_params, demo_sequence, mlp_hidden_layer
-from rnn_helpers.bptt import (
+from rnn_helpers.data import sine_dataset
+from rnn_helpers.lessons.n01_hidden_state_vs_hidden_layer import (
+    demo_params,
+    demo_sequence,
+    mlp_hidden_layer,
+)
+from rnn_helpers.lessons.n02_forward_pass_from_scratch import resting_state
+from rnn_helpers.lessons.n03_backprop_through_time import (
     FULL,
     PARAM_KEYS,
+    chunked_bptt,
+    training_spread,
     truncated_gradients,
     truncation_errors,
     truncation_example,
 )
-from rnn_helpers.data import sine_dataset
-from rnn_helpers.lessons.n02_forward_pass_from_scratch import resting_state
-from rnn_helpers.lessons.n03_backprop_through_time import chunked_bptt, training_spread
 
 
 def test_01_the_state_remembers_for_every_seed():
