@@ -1,6 +1,7 @@
 """rnn_helpers.lessons.n05_teacher_forcing: the gradient without backpropagation through time
-(checked against finite differences and torch autograd), the mistake effect, the rounding
-nudge and the seed spread's bookkeeping (small, fast runs)."""
+(checked against finite differences and torch autograd), the mistake effect and the best
+possible forecast it is compared with, the rounding nudge and the seed spread's bookkeeping
+(small, fast runs)."""
 
 import numpy as np
 import pytest
@@ -151,7 +152,74 @@ def test_mistake_effect_measures_how_far_the_forecast_moves():
     pushed[-1] += n05.PUSH
     moved = tf.closed_loop_predict(params, pushed, 5) - tf.closed_loop_predict(params, ctx, 5)
     np.testing.assert_allclose(one, np.abs(moved[:, 0, 0]), rtol=1e-12)
-    assert n05.growth([0.2, 0.5, 0.1]) == pytest.approx(2.5)
+    # A forecast function works like a parameter dict.
+    def forecast(c, h):
+        return tf.closed_loop_predict(params, c, h)
+
+    np.testing.assert_array_equal(n05.mistake_effect(forecast, task, horizon=12), effect)
+    with pytest.raises(TypeError, match="model"):
+        n05.mistake_effect([1, 2], task)
+
+
+def _sine(phase, n, dt=0.1):
+    return np.sin(phase + dt * np.arange(n))
+
+
+def test_best_forecast_continues_a_nearly_clean_sine():
+    # Context from three phases, almost no noise: the forecast is the sine's continuation.
+    phases = [0.3, 2.0, 5.5]
+    ctx = np.stack([_sine(p, 10) for p in phases], axis=1)[:, :, None]
+    pred = n05.best_forecast(ctx, 7, noise=0.01, phases=8192)
+    truth = np.stack([_sine(p, 17)[10:] for p in phases], axis=1)
+    assert pred.shape == (7, 3, 1)
+    np.testing.assert_allclose(pred[:, :, 0], truth, atol=2e-3)
+
+
+def test_best_forecast_is_the_posterior_mean_on_the_grid():
+    # Written out for one context with a loop over the grid (the function is vectorised).
+    rng = np.random.default_rng(3)
+    ctx = _sine(1.0, 6) + 0.3 * rng.standard_normal(6)
+    G, noise = 64, 0.3
+    weights, futures = [], []
+    for g in range(G):
+        phi = 2 * np.pi * g / G
+        weights.append(np.exp(-np.sum((ctx - _sine(phi, 6)) ** 2) / (2 * noise**2)))
+        futures.append(_sine(phi, 9)[6:])
+    expected = np.average(np.array(futures), axis=0, weights=np.array(weights))
+    got = n05.best_forecast(ctx[:, None, None], 3, noise=noise, phases=G)[:, 0, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_best_forecast_beats_a_trained_model_and_discounts_a_mistake():
+    task = tf.sine_task()
+    starts = np.arange(0, len(task.val) - 40 + 1, 5)
+    ctx = np.stack([task.val[s:s + 10] for s in starts], axis=1)[:, :, None]
+    truth = np.stack([task.val_clean[s + 10:s + 40] for s in starts], axis=1)[:, :, None]
+    rmse = np.sqrt(np.mean((n05.best_forecast(ctx, 30) - truth) ** 2))
+    assert rmse < 0.07  # about the size of a one-step error, at every horizon
+    effect = n05.mistake_effect(n05.best_forecast, task)
+    assert effect[0] < 0.1 < n05.PUSH  # one wrong value among ten moves it a little
+
+
+def test_best_forecast_bad_input():
+    ctx = np.zeros((4, 2, 1))
+    with pytest.raises(ValueError, match="context"):
+        n05.best_forecast(ctx[:, :, 0], 3)
+    with pytest.raises(ValueError, match="horizon"):
+        n05.best_forecast(ctx, 0)
+    with pytest.raises(ValueError, match="noise"):
+        n05.best_forecast(ctx, 3, noise=0.0)
+
+
+def test_step_to_step_correlation():
+    task = tf.sine_task()
+    # A model that always forecasts 0: its error is minus the sine, smooth from step to step.
+    zero = {k: np.zeros_like(v) for k, v in init_model(1, 4, 1).items()}
+    errors, noise = n05.step_to_step_correlation(zero, task)
+    assert errors > 0.99
+    noise_values = task.val - task.val_clean
+    expected = np.corrcoef(noise_values[:-1], noise_values[1:])[0, 1]
+    assert noise == pytest.approx(expected) and abs(noise) < 0.25
 
 
 # --------------------------------------------------------------------------- runs (short)
@@ -184,11 +252,22 @@ def test_nudged_run_without_a_nudge_gives_the_same_model(short_runs):
 
 def test_seed_spread_tabulates_cached_runs(short_runs):
     spread = n05.seed_spread([3, 4], ratios=(1.0, 0.5), progress=False)
-    assert spread.closed_loop.shape == spread.one_step.shape == spread.growth.shape == (2, 2)
+    for name in ("closed_loop", "one_step", "effect_first", "effect_mean", "clipped",
+                 "final_loss"):
+        assert getattr(spread, name).shape == (2, 2), name
+    assert spread.best_first.shape == spread.best_mean.shape == (2,)
     res = tf.ratio_result(0.5, seed=4)  # cached by the spread
+    task = tf.sine_task(seed=4)
     assert spread.closed_loop[1, spread.col(0.5)] == res.mean_closed_loop
     assert spread.one_step[1, 1] == res.one_step
-    assert spread.growth[1, 1] == n05.growth(n05.mistake_effect(res.params, tf.sine_task(seed=4)))
+    effect = n05.mistake_effect(res.params, task)
+    assert spread.effect_first[1, 1] == effect[0]
+    assert spread.effect_mean[1, 1] == pytest.approx(effect.mean())
+    best = n05.mistake_effect(n05.best_forecast, task)
+    assert spread.best_first[1] == best[0] and spread.best_mean[1] == pytest.approx(best.mean())
+    norms = np.array(res.history.grad_norm)
+    assert spread.clipped[1, 1] == np.mean(norms > tf.SETUP["clip"])
+    assert spread.final_loss[1, 1] == pytest.approx(np.mean(res.history.train_loss[-20:]))
     wins = int(np.sum(spread.closed_loop[:, 1] < spread.closed_loop[:, 0]))
     assert spread.wins(0.5, 1.0) == wins and spread.wins(1.0, 0.5) == 2 - wins
     assert set(tf._RESULTS) == {(1.0, 3), (0.5, 3), (1.0, 4), (0.5, 4)}

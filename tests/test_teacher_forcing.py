@@ -265,7 +265,11 @@ def test_view_slider_trains_on_release_and_redraws(counted_training):
     assert view.figure.renders == renders + 3
     assert len(pictures) == 3  # 0.5 drawn twice gives the same picture
     assert len(view.figure.fig.axes) == 2
-    assert "free running" in tfw.describe_ratio(tf.ratio_result(0.0), tf.ratio_result(1.0))
+    free = tfw.describe_ratio(tf.ratio_result(0.0), tf.ratio_result(1.0))
+    assert "free running" in free and "chaotic" in free  # low ratios: not reproducible
+    assert "chaotic" not in tfw.describe_ratio(tf.ratio_result(0.5), tf.ratio_result(1.0))
+    view.slider.value = 0.0
+    assert "⚠" in view.message.widget.value and "chaotic" in view.message.text
 
 
 def test_show_solution_prints_the_reference(capsys):
