@@ -180,7 +180,7 @@ def lstm_backward(dh, cache, dc=None):
     """
     keys = ("x", "h_states", "c_states", "tanh_c", "gates", "params")
     check_cache(cache, keys, "lstm_forward")
-    x, h_states, c_states, tanh_c = (cache[k] for k in keys[:4])
+    x, h_states, c_states, tanh_c, gates = (cache[k] for k in keys[:5])
     T, B, D = x.shape
     H = h_states.shape[2]
     dh = check_upstream("dh", dh, (T, B, H), ("T", "B", "H"))
@@ -192,7 +192,7 @@ def lstm_backward(dh, cache, dc=None):
     dh_next = np.zeros((B, H))  # dL/dh_t and dL/dc_t coming back from step t+1
     dc_next = np.zeros((B, H))
     for t in range(T - 1, -1, -1):
-        a = cache["gates"][t]  # the activated gates of step t, side by side
+        a = gates[t]  # the activated gates of step t, side by side
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         c_prev = c_states[t]
         dh_t = dh[t] + dh_next
