@@ -2,7 +2,9 @@
 
 A language model gives, at every step, one score (logit) z_i per token of the vocabulary.
 Generating text means turning those scores into a choice, feeding the choice back in and
-repeating (the closed loop of notebook 05). Three ways to choose:
+repeating: closed-loop (autoregressive) generation, the closed loop of notebook 05. (Notebook
+05's "free running" is something else: a *training* mode in which the model reads its own
+guesses while it learns.) Three ways to choose:
 
     greedy        i = argmax_i z_i                         always the most likely token
     temperature   p_i = exp(z_i / T) / sum_j exp(z_j / T)  then draw i with probability p_i
@@ -145,7 +147,8 @@ def sampler(temperature: float = 1.0, top_k: int | None = None, seed: int = 0):
 
 
 def generate(step: Callable, state, prompt_ids, length: int, pick: Callable) -> np.ndarray:
-    """Run a model in closed loop: read the prompt, then write ``length`` new tokens.
+    """Closed-loop (autoregressive) generation: read the prompt, then write ``length`` new
+    tokens, each read back as the next input.
 
     Inputs:
     - step: (state, token_id) -> (logits (V,), new state): one step of the model
@@ -156,7 +159,8 @@ def generate(step: Callable, state, prompt_ids, length: int, pick: Callable) -> 
     - pick: logits -> token id, e.g. :func:`greedy` or a :func:`sampler`
 
     Returns the ``length`` new token ids (int array). After the prompt every token the
-    model reads is one it picked itself (free running).
+    model reads is one it picked itself. This is use, not training: no gradient flows
+    through the picks (a sampled token id is not a differentiable function of the scores).
     """
     prompt_ids = [int(i) for i in np.asarray(prompt_ids).reshape(-1)]
     if not prompt_ids:

@@ -21,6 +21,7 @@ from rnn_helpers.lessons.n09_language_models import (
     char_rnn_chunk,
     char_rnn_logits,
     char_rnn_step,
+    clean_text,
     continuation,
     effective_choices,
     eval_streams,
@@ -29,11 +30,14 @@ from rnn_helpers.lessons.n09_language_models import (
     lstm_parameter_count,
     next_char_probs,
     python_docs_text,
+    repeat_period,
     sample_texts,
     sampling_measures,
+    text_difficulty,
     train_char_lstm,
     train_char_rnn,
     unigram_probs,
+    validation_topics,
     word_end_task,
     write,
 )
@@ -74,6 +78,28 @@ def test_python_docs_text_is_long_english_in_the_vocabulary():
     assert "The \"assert\" statement" in text and "’" not in text
 
 
+def test_clean_text_maps_typography_and_drops_the_rest():
+    assert clean_text("“Grüße” – it’s…\tok") == '"Gre" - it\'s...ok'  # ü, ß and the tab dropped
+    pieces = ["a’b", "ß\n", "c—d"]
+    assert "\n\n".join(clean_text(p) for p in pieces) == clean_text("\n\n".join(pieces))
+
+
+def test_validation_topics_locate_the_cut():
+    from pydoc_data.topics import topics
+
+    split = load_text()
+    names, share = validation_topics()
+    assert names[-1] == max(topics) and names == sorted(names) and 0 < share <= 1
+    # The validation part starts with the last `share` of the first topic, then the others
+    # follow whole, blank lines between them.
+    first, rest = clean_text(topics[names[0]]), [clean_text(topics[n]) for n in names[1:]]
+    tail = first[len(first) - round(share * len(first)):]
+    assert split.vocab.decode(split.val) == "\n\n".join([tail, *rest])
+    assert len(split.val) > 40_000
+    with pytest.raises(ValueError, match="val_fraction"):
+        validation_topics(1.5)
+
+
 def test_split_and_eval_streams():
     split = load_text()
     assert len(split.val) == pytest.approx(0.1 * (len(split.train) + len(split.val)), abs=1)
@@ -99,6 +125,21 @@ def test_count_models_and_baseline_order():
     ppl = baseline_perplexities(load_text())
     assert ppl["uniform"] == pytest.approx(96)
     assert ppl["uniform"] > ppl["unigram"] > 20 > ppl["bigram"] > 8
+
+
+def test_text_difficulty_is_a_bigram_on_unseen_text():
+    split = load_text()
+    difficulty = text_difficulty(split)
+    assert list(difficulty) == ["rest of the training text", "validation text"]
+    cut = int(0.9 * len(split.train))
+    bi = bigram_probs(split.train[:cut], 96)
+    rest = split.train[cut:]
+    assert difficulty["rest of the training text"] == pytest.approx(
+        np.exp(-np.mean(np.log(bi[rest[:-1], rest[1:]]))))
+    # What the notebook says (Python 3.11: 11.48 and 10.23): the validation text is easier.
+    assert difficulty["validation text"] < difficulty["rest of the training text"] - 0.5
+    with pytest.raises(ValueError, match="fit_fraction"):
+        text_difficulty(split, fit_fraction=1.0)
 
 
 # --------------------------------------------------------------------------- the char-RNN
@@ -211,6 +252,20 @@ def test_write_and_continuation_are_reproducible_and_check_the_prompt():
         continuation(params, split.vocab, "", 1.0)
     with pytest.raises(ValueError, match="temperature"):
         continuation(params, split.vocab, "The ", 0.0)
+
+
+@pytest.mark.parametrize(("text", "period"), [("     ", 1), ("abcabcab", 3), ("ab ab ab", 3),
+                                               ("abcd", None), ("abab" + "x", None)])
+def test_repeat_period(text, period):
+    assert repeat_period(text) == period
+    if period is not None:
+        assert all(text[i] == text[i + period] for i in range(len(text) - period))
+
+
+def test_repeat_period_is_the_shortest_and_bounded():
+    assert repeat_period("aaaa") == 1 and repeat_period("abab" * 5) == 2
+    assert repeat_period("abcdefg" * 3, longest=5) is None
+    assert repeat_period("abcdefg" * 3, longest=7) == 7
 
 
 def test_sampling_measures():

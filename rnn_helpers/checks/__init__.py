@@ -6,11 +6,11 @@ notebook calls ``checks.check_rnn_step(rnn_step)``. ``show_solution`` shows the 
 reference code.
 """
 
-from rnn_helpers.checks.attention import check_dot_product_attention  # noqa: F401
+from rnn_helpers.checks.attention import check_dot_product_attention
 from rnn_helpers.checks.engine import ATOL, RTOL, Case, NotYetError, run_checks
 from rnn_helpers.checks.memory import check_memory_step
 from rnn_helpers.checks.packing import check_last_real_state
-from rnn_helpers.checks.sampling import check_softmax_with_temperature  # noqa: F401
+from rnn_helpers.checks.sampling import check_softmax_with_temperature
 from rnn_helpers.checks.scratch_layers import (
     check_clip_by_norm,
     check_clip_by_value,
@@ -31,6 +31,7 @@ __all__ = [
     "check_clip_by_norm",
     "check_clip_by_value",
     "check_closed_loop_predict",
+    "check_dot_product_attention",
     "check_gru_step",
     "check_last_real_state",
     "check_memory_step",
@@ -38,6 +39,7 @@ __all__ = [
     "check_rnn_forward",
     "check_rnn_step",
     "check_rnn_step_backward",
+    "check_softmax_with_temperature",
     "run_checks",
     "show_solution",
 ]

@@ -2,18 +2,24 @@
 ships with Python.
 
 - the text and its characters: :func:`load_text` reads ``pydoc_data.topics`` (CPython's
-  own documentation, PSF licence) at run time, nothing is downloaded or copied;
-  :class:`CharVocab` turns characters into ids and back, refusing unknown characters;
-- perplexity and the count-based baselines (uniform, unigram, bigram);
+  own documentation, (c) Python Software Foundation, PSF License Agreement) at run time:
+  nothing is downloaded, and only the short excerpts the notebook prints are stored in this
+  repository; :class:`CharVocab` turns characters into ids and back, refusing unknown
+  characters; :func:`validation_topics` names the topics the validation part covers;
+- perplexity and the count-based baselines (uniform, unigram, bigram), and how hard the
+  validation text is compared with the training text (:func:`text_difficulty`);
 - a char-RNN from the course's scratch layers + the softmax cross-entropy layer, trained
   with chunked truncated BPTT (:func:`char_rnn_chunk`, :func:`train_char_rnn`);
-- what the temperature slider shows (:func:`next_char_probs`, :func:`continuation`);
+- writing (closed-loop generation) and what the temperature slider shows
+  (:func:`next_char_probs`, :func:`continuation`, :func:`repeat_period`);
 - a stacked character LSTM in torch (:class:`CharLSTM`, :func:`train_char_lstm`);
 - a tagging task whose labels depend on the future, for a unidirectional and a
   bidirectional GRU (:func:`word_end_task`, :func:`train_tagger`).
 
 Every function takes its seeds explicitly; the notebook passes ``rnn_helpers.SEED``-derived
-values, the tests pass 0 … 9.
+values, the tests pass 0 … 9. The text is the one of the running Python version: the figures
+quoted in the notebook were measured with Python 3.11 (the Binder runtime); other versions'
+documentation differs a little, and so do the figures.
 """
 
 from __future__ import annotations
@@ -46,13 +52,16 @@ __all__ = [
     "VOCAB_CHARS",
     "CharVocab",
     "TextSplit",
+    "clean_text",
     "python_docs_text",
     "load_text",
+    "validation_topics",
     "eval_streams",
     "perplexity",
     "unigram_probs",
     "bigram_probs",
     "baseline_perplexities",
+    "text_difficulty",
     "one_hot",
     "init_char_rnn",
     "char_rnn_chunk",
@@ -70,6 +79,7 @@ __all__ = [
     "known_words",
     "sampling_measures",
     "continuation",
+    "repeat_period",
     "CharLSTM",
     "CarriedLSTMLoss",
     "LSTMRun",
@@ -147,23 +157,34 @@ class CharVocab:
         return _SHOWN.get(char, char)
 
 
+def clean_text(text: str) -> str:
+    """``text`` with typographic quotes and dashes written in ASCII and every other
+    character outside :data:`VOCAB_CHARS` dropped. Character by character, so cleaning
+    pieces and joining them gives what joining and cleaning gives."""
+    allowed = set(VOCAB_CHARS)
+    return "".join(c for c in text.translate(str.maketrans(TYPOGRAPHIC)) if c in allowed)
+
+
+def _docs_topics() -> list[tuple[str, str]]:
+    """(name, cleaned text) of every documentation topic, in alphabetical order of names."""
+    from pydoc_data.topics import topics  # standard library: ~465,000 characters
+
+    return [(name, clean_text(topics[name])) for name in sorted(topics)]
+
+
 @functools.lru_cache(maxsize=1)
 def python_docs_text() -> str:
     """CPython's documentation topics (``pydoc_data.topics``), read at run time.
 
     The topics (statements, operators, special methods, …: what ``help("assert")`` shows)
-    are joined in alphabetical order of their names, blank lines between them. Typographic
-    quotes and dashes are written in ASCII and any other character outside
-    :data:`VOCAB_CHARS` is dropped, so every character is in the vocabulary. The text is
-    CPython's, under the PSF licence; it is on every Python installation and read from
-    there, never copied into this repository.
+    are joined in alphabetical order of their names, blank lines between them, and cleaned
+    by :func:`clean_text`, so every character is in the vocabulary. The text is CPython's,
+    (c) Python Software Foundation, under the PSF License Agreement
+    (docs.python.org/3/license.html); it is on every Python installation and read from
+    there. This repository stores none of it except the short excerpts printed in the
+    notebook's outputs. It changes a little between Python releases.
     """
-    from pydoc_data.topics import topics  # standard library: ~465,000 characters
-
-    text = "\n\n".join(topics[name] for name in sorted(topics))
-    text = text.translate(str.maketrans(TYPOGRAPHIC))
-    allowed = set(VOCAB_CHARS)
-    return "".join(c for c in text if c in allowed)
+    return "\n\n".join(text for _, text in _docs_topics())
 
 
 @dataclass
@@ -173,8 +194,9 @@ class TextSplit:
     Attributes:
         vocab: the :class:`CharVocab`.
         train: int64 ids of the training part.
-        val: int64 ids of the validation part (the end of the text: topics the models
-            never read while training).
+        val: int64 ids of the validation part: the end of the text, which the models never
+            read while training. The cut falls inside a topic (with Python 3.11, inside
+            "typesmapping"; :func:`validation_topics` names them).
     """
 
     vocab: CharVocab
@@ -191,8 +213,37 @@ def load_text(val_fraction: float = 0.1) -> TextSplit:
     vocab = CharVocab()
     ids = vocab.encode(python_docs_text())
     ids.setflags(write=False)  # cached and shared by every caller: nobody may change it
-    cut = int(round(len(ids) * (1 - val_fraction)))
+    cut = _cut(len(ids), val_fraction)
     return TextSplit(vocab, ids[:cut], ids[cut:])
+
+
+def _cut(n: int, val_fraction: float) -> int:
+    """Where :func:`load_text` cuts a text of ``n`` characters: the first id of validation."""
+    return int(round(n * (1 - val_fraction)))
+
+
+def validation_topics(val_fraction: float = 0.1) -> tuple[list[str], float]:
+    """The documentation topics that reach into the validation part of :func:`load_text`.
+
+    Returns (names, share): the names in text order, the first being the topic the cut
+    falls inside (or the first topic after it), and the share (0 … 1) of that first topic's
+    characters that lie in the validation part (1 when the cut falls between topics).
+    """
+    val_fraction = check_positive("val_fraction", val_fraction)
+    if val_fraction >= 1:
+        raise ValueError(f"val_fraction: expected a number in (0, 1), got {val_fraction}")
+    topics = _docs_topics()
+    total = sum(len(text) for _, text in topics) + 2 * (len(topics) - 1)  # "\n\n" between
+    cut = _cut(total, val_fraction)
+    names, share, start = [], 1.0, 0
+    for name, text in topics:
+        end = start + len(text)
+        if end > cut:
+            if not names and start < cut:
+                share = (end - cut) / len(text)
+            names.append(name)
+        start = end + 2
+    return names, share
 
 
 def eval_streams(ids, batch: int = 50) -> tuple[np.ndarray, np.ndarray]:
@@ -251,6 +302,28 @@ def baseline_perplexities(split: TextSplit, alpha: float = 0.1) -> dict[str, flo
         "unigram": perplexity(-np.mean(np.log(uni[targets]))),
         "bigram": perplexity(-np.mean(np.log(bi[inputs, targets]))),
     }
+
+
+def text_difficulty(split: TextSplit, fit_fraction: float = 0.9) -> dict[str, float]:
+    """How predictable the validation text is compared with more of the training text.
+
+    A bigram model (:func:`bigram_probs`) is fitted on the first ``fit_fraction`` of the
+    training text only; returns its perplexity on {"rest of the training text": the
+    training text it did not count, "validation text": the validation text}. Both are text
+    it has not seen, so a lower figure means text that is easier to predict.
+    """
+    fit_fraction = check_positive("fit_fraction", fit_fraction)
+    if fit_fraction >= 1:
+        raise ValueError(f"fit_fraction: expected a number in (0, 1), got {fit_fraction}")
+    V = len(split.vocab)
+    cut = int(len(split.train) * fit_fraction)
+    bi = bigram_probs(split.train[:cut], V)
+
+    def bigram_perplexity(ids):
+        return perplexity(-np.mean(np.log(bi[ids[:-1], ids[1:]])))
+
+    return {"rest of the training text": bigram_perplexity(split.train[cut:]),
+            "validation text": bigram_perplexity(split.val)}
 
 
 # ============================================================ a char-RNN from scratch
@@ -458,6 +531,17 @@ def continuation(params: dict, vocab: CharVocab, prompt: str, temperature: float
     check_positive("temperature", temperature)
     return write(char_rnn_step(params), np.zeros((1, params["W_hh"].shape[0])), vocab, prompt,
                  length, sampler(temperature, seed=seed))
+
+
+def repeat_period(text: str, longest: int = 50) -> int | None:
+    """The shortest period p <= ``longest`` with which ``text`` repeats itself throughout
+    (text[i] == text[i + p] for every i), or None. p = 1: one character over and over
+    (e.g. a run of spaces); a greedy writer stuck in a loop has a small period."""
+    longest = check_int("longest", longest)
+    for p in range(1, min(longest, len(text) - 1) + 1):
+        if text[p:] == text[:-p]:
+            return p
+    return None
 
 
 def sample_texts(params: dict, vocab: CharVocab, prompt: str, temperature: float, n: int,
@@ -732,10 +816,11 @@ def train_tagger(bidirectional: bool, seed: int = 0, *, steps: int = 30, lr: flo
 def future_influence(model: Tagger, seed: int = 0, cut: int = 7, length: int = 16) -> float:
     """How much a tagger's scores at positions 0 … ``cut`` move when the future changes.
 
-    One sequence of :func:`word_end_task` (from ``seed``) is compared with a copy whose
-    characters after ``cut`` are changed (spaces and letters swapped). Returns the largest
-    absolute change of the scores at positions 0 … cut: exactly 0 for a unidirectional
-    RNN, which has not read anything after ``cut`` there.
+    One sequence of :func:`word_end_task` (from ``seed``) is compared with a copy in which,
+    after position ``cut``, every space becomes an "a" and every letter a space (so the
+    changed part may hold double spaces, which the task never produces: any change would
+    do here). Returns the largest absolute change of the scores at positions 0 … cut:
+    exactly 0 for a unidirectional RNN, which has not read anything after ``cut`` there.
     """
     x_a = word_end_task(1, length, seed)[0]
     x_b = x_a.copy()

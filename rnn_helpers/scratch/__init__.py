@@ -9,6 +9,7 @@ gradients keyed like the parameters and inputs. Nothing modifies its arguments.
 - lstm: lstm_step, lstm_step_backward, lstm_forward, lstm_backward (gates i, f, g, o)
 - gru: gru_step, gru_step_backward, gru_forward, gru_backward (gates r, z, n)
 - linear: linear_forward, linear_backward (the output layer)
+- softmax: softmax, log_softmax, softmax_cross_entropy_forward, softmax_cross_entropy_backward
 - init: init_rnn_params, init_linear_params
 - clip: clip_by_value, clip_by_norm
 - convert: params_from_torch
@@ -22,7 +23,12 @@ from .init import init_linear_params, init_rnn_params
 from .linear import linear_backward, linear_forward
 from .lstm import lstm_backward, lstm_forward, lstm_step, lstm_step_backward
 from .rnn import rnn_backward, rnn_forward, rnn_step, rnn_step_backward
-from .softmax import softmax_cross_entropy_backward, softmax_cross_entropy_forward  # noqa: F401
+from .softmax import (
+    log_softmax,
+    softmax,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
+)
 
 __all__ = [
     "NONLINEARITIES",
@@ -36,6 +42,7 @@ __all__ = [
     "init_rnn_params",
     "linear_backward",
     "linear_forward",
+    "log_softmax",
     "lstm_backward",
     "lstm_forward",
     "lstm_step",
@@ -46,4 +53,7 @@ __all__ = [
     "rnn_step",
     "rnn_step_backward",
     "sigmoid",
+    "softmax",
+    "softmax_cross_entropy_backward",
+    "softmax_cross_entropy_forward",
 ]

@@ -50,7 +50,8 @@ def describe_temperature(temperature: float, top_prob: float, choices: float, V:
     t = temperature
     if t < 0.3:
         how = ("far below 1: much sharper than the model's own probabilities, almost greedy "
-               "(the most likely character nearly every time), so the text tends to repeat itself")
+               "(one or two characters take nearly all the probability), so the text tends "
+               "to repeat itself")
     elif t < 0.9:
         how = "below 1: sharper than the model's own probabilities (less random)"
     elif t <= 1.1:
