@@ -32,8 +32,10 @@ _CASES = [
 def _mask(rng, kind, B, Tq, Tk):
     if kind is None:
         return None
-    if kind == "padding":  # key lengths Tk, ..., down to 1: (B, 1, Tk)
-        lengths = np.linspace(Tk, 1, B).round().astype(int)
+    if kind == "padding":  # key lengths Tk - 1, ..., down to 1: (B, 1, Tk)
+        # Every row hides a key and keeps one, so a mask read the other way round gives
+        # numbers (not NaN) and its hint can be recognised.
+        lengths = np.linspace(Tk - 1, 1, B).round().astype(int)
         return (np.arange(Tk)[None, :] < lengths[:, None])[:, None, :]
     if kind == "causal":  # query i sees keys 0..i, one (Tq, Tk) mask for the whole batch
         return np.tril(np.ones((Tq, Tk), dtype=bool))

@@ -66,12 +66,14 @@ __all__ = [
     "greedy_decode",
     "LengthAccuracy",
     "length_accuracy",
+    "forced_step_accuracy",
     "RunResult",
     "train_model",
     "group_accuracy",
     "spread_table",
     "AttentionExample",
     "attention_example",
+    "diagonal_share",
 ]
 
 KINDS = ("plain", "attention")
@@ -316,12 +318,19 @@ class LengthAccuracy:
         per_letter: (n,) the share of letters written right, over the strings of each length.
         exact: (n,) the share of strings written entirely right.
         count: (n,) how many strings of each length were decoded.
+        by_step: (L,) for the longest strings (length L): the share of letters right at
+            each output step t = 0 ... L-1, decoding greedily. Step t writes input letter
+            L-1-t: step 0 the letter read last, step L-1 the letter read first.
+        by_step_forced: (L,) the same with teacher forcing: the decoder reads the true
+            previous letters, so a mistake is never fed back.
     """
 
     lengths: np.ndarray
     per_letter: np.ndarray
     exact: np.ndarray
     count: np.ndarray
+    by_step: np.ndarray
+    by_step_forced: np.ndarray
 
     def at(self, lo: int, hi: int, measure: str = "per_letter") -> float:
         """The mean of ``measure`` over lengths lo ... hi (each length weighted equally)."""
@@ -330,8 +339,23 @@ class LengthAccuracy:
         return float(values[keep].mean())
 
 
+@torch.no_grad()
+def forced_step_accuracy(model: Seq2Seq, strings, alphabet: str) -> np.ndarray:
+    """(T,) the share of letters right at each output step with teacher forcing (the
+    decoder reads the true previous letter), over ``strings`` of one length T."""
+    if len({len(s) for s in strings}) != 1:
+        raise ValueError("strings: expected strings of one length, got lengths "
+                         f"{sorted({len(s) for s in strings})}")
+    b = reversal_batch(strings, alphabet)
+    model.eval()
+    logits = model(*(torch.from_numpy(a) for a in (b.src, b.lengths, b.tgt_in)))
+    best = logits[:, :, FIRST_LETTER_ID:].argmax(dim=-1).numpy() + FIRST_LETTER_ID
+    return (best == b.tgt).mean(axis=1)
+
+
 def length_accuracy(model: Seq2Seq, strings, alphabet: str) -> LengthAccuracy:
-    """Decode ``strings`` greedily in one padded batch and score them by input length."""
+    """Decode ``strings`` greedily in one padded batch and score them by input length;
+    for the longest strings also by output step, greedily and with teacher forcing."""
     src, lengths = encode_strings(strings, alphabet)
     target, _ = encode_strings([s[::-1] for s in strings], alphabet)
     written, _ = greedy_decode(model, src, lengths, src.shape[0])
@@ -340,11 +364,16 @@ def length_accuracy(model: Seq2Seq, strings, alphabet: str) -> LengthAccuracy:
     per_string = right.sum(axis=0) / lengths
     exact = right.sum(axis=0) == lengths
     levels = np.unique(lengths)
+    longest = lengths == levels[-1]
     return LengthAccuracy(
         lengths=levels,
         per_letter=np.array([per_string[lengths == n].mean() for n in levels]),
         exact=np.array([exact[lengths == n].mean() for n in levels]),
         count=np.array([int((lengths == n).sum()) for n in levels]),
+        by_step=right[: levels[-1], longest].mean(axis=1),
+        by_step_forced=forced_step_accuracy(
+            model, [s for s, n in zip(strings, lengths, strict=True) if n == levels[-1]],
+            alphabet),
     )
 
 
@@ -363,8 +392,8 @@ class RunResult:
 
 
 @functools.lru_cache(maxsize=24)
-def train_model(kind: str, seed: int, data_seed: int | None = None,
-                progress: bool = True) -> RunResult:
+def train_model(kind: str, seed: int, data_seed: int | None = None, progress: bool = True,
+                hidden_size: int | None = None) -> RunResult:
     """Build (seed ``seed``), train and score one model of SETUP; cached per arguments.
 
     Args:
@@ -373,10 +402,12 @@ def train_model(kind: str, seed: int, data_seed: int | None = None,
             experiment share it.
         data_seed: the strings (default: ``seed``).
         progress: show the tqdm bar.
+        hidden_size: the decoder's state size (default SETUP's 64; even).
     """
     data_seed = seed if data_seed is None else data_seed
     task = reversal_task(data_seed)
-    model = make_seq2seq(kind, task.vocab_size, seed)
+    sizes = {} if hidden_size is None else {"hidden_size": hidden_size}
+    model = make_seq2seq(kind, task.vocab_size, seed, **sizes)
     history = train_seq2seq(model, training_tensors(data_seed), seed=seed, progress=progress)
     return RunResult(kind, seed, model, history, length_accuracy(model, task.val, task.alphabet))
 
@@ -439,3 +470,28 @@ def attention_example(model: Seq2Seq, source: str, alphabet: str) -> AttentionEx
     ids, weights = greedy_decode(model, src, lengths, len(source))
     written = decode_ids(ids[:, 0], alphabet)
     return AttentionExample(source, source[::-1], written, weights[0])
+
+
+def diagonal_share(model: Seq2Seq, strings, alphabet: str) -> tuple[float, float]:
+    """How closely an attention model's weights follow the reversal's anti-diagonal.
+
+    Decodes ``strings`` greedily; over every output step t of every string (length L):
+
+    Returns:
+        share: the fraction of steps whose largest weight is on input position L-1-t, the
+            letter a reversal copies there;
+        mass: the mean weight on that position.
+    """
+    if not model.attention:
+        raise ValueError("model: expected an attention model (kind 'attention'), got a "
+                         "plain one, which has no attention weights")
+    src, lengths = encode_strings(strings, alphabet)
+    _, weights = greedy_decode(model, src, lengths, src.shape[0])
+    hits, mass = [], []
+    for b, n in enumerate(lengths):
+        steps = np.arange(n)
+        copied = n - 1 - steps  # the input position output step t copies
+        row = weights[b, :n]
+        hits.append(row.argmax(axis=1) == copied)
+        mass.append(row[steps, copied])
+    return float(np.concatenate(hits).mean()), float(np.concatenate(mass).mean())

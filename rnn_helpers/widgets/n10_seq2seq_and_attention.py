@@ -19,13 +19,71 @@ from matplotlib.patches import Rectangle
 from rnn_helpers.lessons.n10_seq2seq_and_attention import AttentionExample
 from rnn_helpers.widgets.base import PALETTE, BlitFigureImage, Message, ViewBox, labelled_slider
 
-__all__ = ["AttentionStepView", "attention_step_view", "describe_step", "step_summary"]
+__all__ = [
+    "AttentionStepView",
+    "attention_step_view",
+    "describe_step",
+    "step_summary",
+    "KIND_STYLE",
+    "draw_length_accuracy",
+]
 
 # Weight 0 ... 1 from white to the palette's blue: dark = much attention.
 WEIGHT_CMAP = LinearSegmentedColormap.from_list("attention", ["#ffffff", PALETTE[0]])
 FRAME_COLOUR = PALETTE[7]  # black: the chosen output step
 TARGET_COLOUR = PALETTE[1]  # orange: the input letter that step should copy
 WRONG_COLOUR = PALETTE[3]  # red-orange: a letter written wrong
+# The two models in every plot: (colour, marker, label).
+KIND_STYLE = {"plain": (PALETTE[3], "o", "plain encoder–decoder"),
+              "attention": (PALETTE[0], "s", "with attention")}
+
+
+def draw_length_accuracy(axes, runs: dict, chance: float | None = None) -> None:
+    """Accuracy against input length (left) and, for the longest strings, against output
+    step (right).
+
+    Args:
+        axes: two matplotlib axes.
+        runs: {kind: [RunResult, ...]}: per kind, the mean over its runs, with the range
+            over them shaded when there are several. Left: letters right (solid) and
+            whole strings right (dashed), decoding greedily. Right: letters right at each
+            output step with teacher forcing (solid) and greedily (dashed).
+        chance: the accuracy of a random letter (drawn dotted), or None.
+    """
+    ax_len, ax_step = axes
+    for kind, results in runs.items():
+        colour, marker, label = KIND_STYLE[kind]
+        n = len(results)
+        name = label if n == 1 else f"{label} (mean of {n} seeds)"
+        lengths = results[0].accuracy.lengths
+        steps = np.arange(len(results[0].accuracy.by_step))
+        for ax, x, field, style in (
+            (ax_len, lengths, "per_letter", "-"),
+            (ax_len, lengths, "exact", "--"),
+            (ax_step, steps, "by_step_forced", "-"),
+            (ax_step, steps, "by_step", "--"),
+        ):
+            values = 100 * np.array([getattr(r.accuracy, field) for r in results])
+            solid = style == "-"
+            ax.plot(x, values.mean(axis=0), ls=style, marker=marker if solid else None, ms=4,
+                    lw=2 if solid else 1.3, color=colour, label=name if solid else None)
+            if n > 1 and solid:
+                ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=colour,
+                                alpha=0.2, lw=0)
+    longest = int(runs[next(iter(runs))][0].accuracy.lengths[-1])
+    for ax in axes:
+        if chance is not None:
+            ax.axhline(100 * chance, color="0.5", ls=":", lw=1, label="a random letter")
+        ax.set_ylim(0, 102)
+        ax.legend(fontsize=8, loc="lower left")
+    ax_len.set_xlabel("input length (letters)")
+    ax_len.set_ylabel("validation accuracy (%)")
+    ax_len.set_title("Greedy: letters right (solid), whole strings right (dashed)",
+                     fontsize=10)
+    ax_step.set_xlabel(f"output step t (writes the letter read at position {longest - 1} − t)")
+    ax_step.set_ylabel("letters right (%)")
+    ax_step.set_title(f"Length {longest}: teacher forcing (solid), greedy (dashed)",
+                      fontsize=10)
 
 
 def step_summary(example: AttentionExample, t: int) -> dict:
@@ -74,6 +132,9 @@ class AttentionStepView:
     def __init__(self, example: AttentionExample, step: int = 0):
         weights = np.asarray(example.weights, dtype=float)
         L = len(example.source)
+        if L < 2:
+            raise ValueError(f"example.source: expected a string of at least 2 letters (the "
+                             f"slider needs two output steps), got {example.source!r}")
         if weights.shape != (L, L):
             raise ValueError(f"example.weights: expected shape (L, L) = ({L}, {L}) for the "
                              f"string {example.source!r}, got {weights.shape}")
