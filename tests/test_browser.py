@@ -39,6 +39,7 @@ SLIDERS = [
     ("06_lstm.ipynb", "time step"),
     ("07_gru.ipynb", "update gate bias"),
     ("09_language_models.ipynb", "temperature"),
+    ("10_seq2seq_and_attention.ipynb", "output step"),
 ]
 
 NOTEBOOKS = course_notebooks()
