@@ -254,7 +254,7 @@ _MEMBER = re.compile(r"^(?:\./)?aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$
 
 
 def read_imdb_archive(
-    path, split: str = "train", *, max_per_class: int | None = None
+    path, split: str = "train", *, max_per_class: int | None = None, seed: int | None = None
 ) -> tuple[list[str], np.ndarray]:
     """Read the labelled reviews of one split straight from the ``.tar.gz`` archive.
 
@@ -265,7 +265,13 @@ def read_imdb_archive(
     Args:
         path: the archive (``aclImdb_v1.tar.gz`` or one in the same layout).
         split: "train" or "test".
-        max_per_class: keep only the first this many reviews of each label (None = all).
+        max_per_class: keep at most this many reviews of each label (None = all).
+        seed: which ones. None keeps the first ``max_per_class`` by ``<id>``, which need
+            not be representative: the data set holds up to 30 reviews per film, and nothing
+            promises that the ids are in a random order, so the first ones may over-represent
+            a few films. An int
+            keeps a random sample of each label, drawn from that seed and the split
+            (still listed by increasing ``<id>``).
 
     Returns:
         texts: list of N review strings; labels: int64 array (N,), 1 = pos, 0 = neg.
@@ -274,6 +280,8 @@ def read_imdb_archive(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if max_per_class is not None and max_per_class < 1:
         raise ValueError(f"max_per_class must be >= 1 or None, got {max_per_class}")
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
     found: dict[int, list[tuple[int, str]]] = {0: [], 1: []}
     with tarfile.open(path, "r:*") as archive:
         for member in archive:
@@ -286,8 +294,14 @@ def read_imdb_archive(
             found[label].append((int(m.group(3)), text))
     texts: list[str] = []
     labels: list[int] = []
+    # One stream per split, so the train and test samples are drawn independently.
+    rng = None if seed is None else np.random.default_rng([seed, ("train", "test").index(split)])
     for label in (0, 1):
-        reviews = sorted(found[label])[:max_per_class]
+        reviews = sorted(found[label])
+        if rng is not None and max_per_class is not None and max_per_class < len(reviews):
+            keep = np.sort(rng.choice(len(reviews), size=max_per_class, replace=False))
+            reviews = [reviews[i] for i in keep]
+        reviews = reviews[:max_per_class]
         texts += [t for _, t in reviews]
         labels += [label] * len(reviews)
     if not texts:
@@ -361,6 +375,7 @@ def load_imdb(
     *,
     download: bool = False,
     max_per_class: int | None = 1000,
+    seed: int | None = None,
     max_len: int = 200,
     vocab_size: int = 10_000,
     url: str = IMDB_URL,
@@ -374,6 +389,10 @@ def load_imdb(
         cache_dir, download, url, sha256, size, progress: as in :func:`fetch_imdb`.
         max_per_class: reviews of each label per split (1000 keeps a CPU run short;
             None = all 12,500).
+        seed: None keeps the first ``max_per_class`` reviews of each label by id (not a
+            random sample: see :func:`read_imdb_archive`); an int draws a random sample of
+            each label from it, independently for the two splits (the notebook passes the
+            course seed).
         max_len: tokens kept from the start of each review.
         vocab_size: ids in the vocabulary built on the training reviews.
 
@@ -382,8 +401,10 @@ def load_imdb(
     """
     path = fetch_imdb(cache_dir, download=download, url=url, sha256=sha256, size=size,
                       progress=progress)  # fmt: skip
-    train_texts, train_labels = read_imdb_archive(path, "train", max_per_class=max_per_class)
-    test_texts, test_labels = read_imdb_archive(path, "test", max_per_class=max_per_class)
+    train_texts, train_labels = read_imdb_archive(path, "train", max_per_class=max_per_class,
+                                                  seed=seed)  # fmt: skip
+    test_texts, test_labels = read_imdb_archive(path, "test", max_per_class=max_per_class,
+                                                seed=seed)  # fmt: skip
     train_tokens = [tokenize(t) for t in train_texts]
     vocab = build_vocabulary(train_tokens, max_size=vocab_size)
     train_ids, train_lengths = encode_reviews(train_tokens, vocab, max_len=max_len)

@@ -22,8 +22,9 @@ What is here:
 - a review classifier: :class:`ReviewClassifier` (Embedding -> RNN/LSTM/GRU -> Linear),
   :func:`review_corpora`, :func:`review_tensors`, :func:`train_classifier`, :func:`accuracy`,
   :func:`comparison_table`;
-- the exercise: :func:`check_last_real_state` (its solution is shown by
-  ``rnn_helpers.checks.show_solution(last_real_state)``, like every exercise's).
+- the exercise's reference: :func:`last_real_state` (its checker is
+  ``rnn_helpers.checks.check_last_real_state``; ``rnn_helpers.checks.show_solution(
+  last_real_state)`` shows the solution, like every exercise's).
 """
 
 from __future__ import annotations
@@ -74,9 +75,13 @@ def course_parameter_count(module: nn.Module) -> int:
     """The parameters of a recurrent layer as the course counts them (the scratch dicts).
 
     torch's ``nn.RNN`` and ``nn.LSTM`` keep two bias vectors, ``bias_ih`` and ``bias_hh``,
-    that are only ever added together, so the course (and Keras) keep one, b_h. The GRU's
-    two biases are not interchangeable (b_hn is multiplied by the reset gate), so both
-    count there. The number is the size of :func:`rnn_helpers.scratch.params_from_torch`.
+    that are only ever added together, so the course (and Keras) keep one, b_h. In the GRU
+    only the candidate's pair differs: b_hn is multiplied by the reset gate, so b_in and
+    b_hn are different parameters; for the gates r and z only the sums b_i + b_h matter
+    (2H of the 6H biases are redundant), but the course, like torch and Keras' GRU with
+    ``reset_after=True``, keeps all 6H, so both GRU bias vectors count here. The number is
+    the size of :func:`rnn_helpers.scratch.params_from_torch`: a convention, not a count of
+    what the model can express.
 
     Args:
         module: a single-layer, unidirectional ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``.
@@ -291,9 +296,11 @@ class ReviewClassifier(nn.Module):
         num_classes: outputs of the linear head (2: negative, positive).
         gate_bias: the LSTM's forget-gate bias and the GRU's update-gate bias at the start
             (the sum b_ih + b_hh of that gate's block). A positive value makes the cell
-            keep its state by default (f close to 1, z close to 1), the common "remember
-            unless told otherwise" start (Gers et al. 2000; Jozefowicz et al. 2015). A
-            plain RNN has no gate, so it is unused there. None keeps torch's initialisation.
+            keep its state by default (f close to 1, z close to 1): "remember unless told
+            otherwise". Jozefowicz et al. (2015) recommend a forget-gate bias of 1 for the
+            LSTM; the default 2 (sigmoid(2) is about 0.88) is this course's choice, used for the
+            GRU's update gate too. A plain RNN has no gate, so it is unused there. None
+            keeps torch's initialisation.
         seed: seed of the initialisation (torch's global generator is put back as it was
             afterwards). Models compared in one experiment get the same seed.
 
@@ -514,6 +521,3 @@ def comparison_table(results: Sequence[ClassifierResult]) -> str:
         lines.append(f"{r.name:<6} {r.n_parameters:>10,} {r.seconds:>10.1f} "
                      f"{100 * r.final_accuracy:>12.1f}%")  # fmt: skip
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- the exercise

@@ -121,11 +121,35 @@ def test_read_archive_parses_the_layout(archive):
     assert labels.tolist() == [0, 1] and texts[1] == "Loved the cast and the music."
 
 
+def test_read_archive_samples_each_label_from_a_seed(archive):
+    train_neg = ["Boring film, the music was awful too.", "Awful. I hated the plot and the acting."]
+    train_pos = ["Loved the cast and the music.",
+                 "A wonderful film.<br /><br />I loved it, don't miss it!"]  # fmt: skip
+    picked = set()
+    for seed in range(12):
+        texts, labels = read_imdb_archive(archive, "train", max_per_class=1, seed=seed)
+        assert labels.tolist() == [0, 1] and texts[0] in train_neg and texts[1] in train_pos
+        assert read_imdb_archive(archive, "train", max_per_class=1, seed=seed)[0] == texts
+        picked.add(tuple(texts))
+    assert len(picked) > 1  # not always the first by id: a sample
+    # Kept in id order; with room for every review a seed changes nothing.
+    for seed in (None, 0, 5):
+        texts, _ = read_imdb_archive(archive, "train", max_per_class=2, seed=seed)
+        assert texts == train_neg + train_pos
+    # The two splits draw from different streams of the same seed.
+    firsts = {tuple(read_imdb_archive(archive, "test", max_per_class=1, seed=seed)[0])
+              for seed in range(12)}  # fmt: skip
+    assert firsts <= {("Tedious and awful.", "Brilliant and wonderful."),
+                      ("", "Brilliant and wonderful.")} and len(firsts) == 2  # fmt: skip
+
+
 def test_read_archive_rejects_bad_arguments(archive, tmp_path):
     with pytest.raises(ValueError, match="split"):
         read_imdb_archive(archive, "unsup")
     with pytest.raises(ValueError, match="max_per_class"):
         read_imdb_archive(archive, "train", max_per_class=0)
+    with pytest.raises(TypeError, match="seed"):
+        read_imdb_archive(archive, "train", max_per_class=1, seed=0.5)
     empty = tmp_path / "empty.tar.gz"
     with tarfile.open(empty, "w:gz"):
         pass

@@ -14,8 +14,10 @@ from rnn_helpers.lessons.n08_rnns_in_practice import (
     chunked_states,
     closed_loop_errors,
     corpus_pair,
+    decay_per_step,
     make_change_of_mind_corpus,
     make_model,
+    median_by_distance,
     tiny_padded_corpus,
     verdict_gradients,
 )
@@ -198,3 +200,32 @@ def test_verdict_gradient_is_cut_by_chunks_shorter_than_the_distance():
         verdict_gradients(model, data.ids, data.lengths, data.labels, [0, 1], chunk=None)
     with pytest.raises(ValueError, match="key_positions"):
         verdict_gradients(model, data.ids, data.lengths, data.labels, data.lengths.numpy(), None)
+
+
+# --------------------------------------------------------------------------- decay with distance
+
+
+def test_decay_per_step_reads_the_factor_of_a_geometric_decay():
+    rng = np.random.default_rng(0)
+    distance = rng.integers(7, 30, size=200)
+    values = 3.0 * 0.5**distance
+    assert decay_per_step(values, distance) == pytest.approx(np.log10(0.5), rel=1e-9)
+    noisy = values * 10 ** rng.uniform(-0.3, 0.3, size=200)  # scatter around the line
+    assert decay_per_step(noisy, distance) == pytest.approx(np.log10(0.5), abs=0.02)
+    assert decay_per_step(np.ones(200), distance) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_median_by_distance_groups_and_takes_medians():
+    d, m = median_by_distance([1.0, 3.0, 2.0, 10.0, 5.0], [4, 4, 4, 2, 9])
+    assert d.tolist() == [2, 4, 9] and m.tolist() == [10.0, 2.0, 5.0]
+
+
+def test_decay_functions_reject_bad_input():
+    with pytest.raises(ValueError, match="distance"):
+        decay_per_step([1.0, 2.0], [1, 2, 3])
+    with pytest.raises(ValueError, match="positive"):
+        decay_per_step([1.0, 0.0], [1, 2])  # a zero has no logarithm
+    with pytest.raises(ValueError, match="two different"):
+        decay_per_step([1.0, 2.0], [3, 3])
+    with pytest.raises(ValueError, match="positive"):
+        median_by_distance([1.0, np.nan], [1, 2])

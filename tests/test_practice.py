@@ -61,6 +61,21 @@ def test_course_count_keeps_both_gru_biases_but_one_lstm_bias():
     assert course_parameter_count(nn.GRU(D, H)) == count_parameters(nn.GRU(D, H))
 
 
+@pytest.mark.parametrize("block, redundant", [(0, True), (1, True), (2, False)])
+def test_gru_gate_biases_act_through_their_sum_but_the_candidates_do_not(block, redundant):
+    """Why counting all 6H GRU biases is a convention: for r (block 0) and z (block 1) only
+    b_i + b_h matters; for the candidate n (block 2) b_hn sits inside the reset gate."""
+    torch.manual_seed(0)
+    gru = nn.GRU(3, 4).double()
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    before = gru(x)[0]
+    with torch.no_grad():  # move 0.7 from one bias vector to the other: the same sum
+        gru.bias_ih_l0[4 * block : 4 * block + 4] += 0.7
+        gru.bias_hh_l0[4 * block : 4 * block + 4] -= 0.7
+    after = gru(x)[0]
+    assert torch.allclose(before, after, rtol=0, atol=1e-12) == redundant
+
+
 def test_train_forecaster_learns_and_is_deterministic():
     data = sine_dataset(10, n_points=400, noise=0.1, seed=3)
     runs = []

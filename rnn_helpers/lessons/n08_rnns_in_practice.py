@@ -55,6 +55,8 @@ __all__ = [
     "seed_spread",
     "chunked_states",
     "verdict_gradients",
+    "median_by_distance",
+    "decay_per_step",
 ]
 
 
@@ -135,9 +137,10 @@ class BagOfWordsClassifier(nn.Module):
 
     A review becomes a multi-hot vector of the vocabulary's size (1 where a word occurs,
     0 elsewhere; ``<pad>`` ignored). The model never sees the order of the words, so it has
-    no state to carry and no distance to learn across: the dense baseline of the classic
-    IMDb comparisons (e.g. Chollet 2017, section 3.4: multi-hot vectors of 10,000 words into
-    two Dense(16) layers).
+    no state to carry and no distance to learn across. It is a one-hidden-layer version of
+    the dense baseline of the classic IMDb comparisons (Chollet 2017, section 3.4, feeds
+    multi-hot vectors of 10,000 words through two hidden Dense(16) layers and a sigmoid
+    output; here one hidden layer and two logits).
 
     Args:
         vocab_size: V, number of token ids (id 0 is the padding).
@@ -324,10 +327,17 @@ def seed_spread(seeds: Sequence[int], corpora: Sequence[str] = tuple(CORPORA),
 def chunked_states(rnn: nn.Module, x: torch.Tensor, chunk: int | None, h0=None) -> torch.Tensor:
     """Run ``rnn`` over x chunk by chunk, carrying the state and cutting the graph between.
 
-    Chunked truncated BPTT, the form used in practice for long sequences: the forward
-    values are exactly those of one run over all of x (the state is carried from chunk to
-    chunk), but the state handed to the next chunk is ``h.detach()``, so a gradient never
-    flows back across a chunk boundary; each chunk's graph can be freed after its backward.
+    The forward pass of chunked truncated BPTT, the form used in practice for long
+    sequences: the state is carried from chunk to chunk, so with the weights held fixed the
+    forward values are those of one run over all of x (up to rounding), but the state handed
+    to the next chunk is ``h.detach()``, so a gradient never flows back across a chunk
+    boundary.
+
+    This function keeps every chunk's outputs, to compare them with one run and to see where
+    the gradient stops (:func:`verdict_gradients`). A training loop does not: it computes
+    each chunk's loss and calls ``backward()`` and the optimiser's ``step()`` before running
+    the next chunk, so that chunk's graph is freed and the next chunk runs with the updated
+    weights (notebook 09 trains this way).
 
     Args:
         rnn: a single-layer, time-major nn.RNN / nn.LSTM / nn.GRU.
@@ -380,3 +390,58 @@ def verdict_gradients(model: ReviewClassifier, ids: torch.Tensor, lengths, label
     at_verdict = x.grad[keys, torch.arange(x.shape[1])]  # (B, D)
     model.zero_grad(set_to_none=True)
     return at_verdict.norm(dim=1).double().numpy()
+
+
+# --------------------------------------------------------------------------- decay with distance
+
+
+def _positive_with_distance(values, distance) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(values, dtype=np.float64)
+    distance = np.asarray(distance)
+    if values.ndim != 1 or distance.shape != values.shape:
+        raise ValueError(f"values and distance must both have shape (N,), got {values.shape} "
+                         f"and {distance.shape}")  # fmt: skip
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError("values must be positive and finite (a log scale), got "
+                         f"min {values.min() if values.size else None}")  # fmt: skip
+    if np.unique(distance).size < 2:
+        raise ValueError(f"distance must take at least two different values, got "
+                         f"{np.unique(distance).tolist()}")  # fmt: skip
+    return values, distance
+
+
+def median_by_distance(values, distance) -> tuple[np.ndarray, np.ndarray]:
+    """The median of ``values`` at each distance, e.g. of :func:`verdict_gradients`.
+
+    Args:
+        values: (N,) positive numbers, one per review.
+        distance: (N,) ints, e.g. steps from the verdict word to the review's last token.
+
+    Returns:
+        distances: (K,) the distinct distances, increasing; medians: (K,) the median of the
+        values at each.
+    """
+    values, distance = _positive_with_distance(values, distance)
+    distances = np.unique(distance)
+    return distances, np.array([np.median(values[distance == d]) for d in distances])
+
+
+def decay_per_step(values, distance) -> float:
+    """How fast ``values`` shrink with ``distance``, as log10 of a factor per step.
+
+    A gradient that shrinks geometrically, g = c * q**d after d steps, is a straight line
+    on a log scale: log10 g = log10 c + d * log10 q. This returns the least-squares slope of
+    log10(values) against distance over all N points, so ``10 ** slope`` is the typical
+    factor per step (about q when the decay is geometric). The slope says nothing about how
+    straight the line is: plot :func:`median_by_distance` on a log scale to see that.
+
+    Args:
+        values: (N,) positive numbers, e.g. the gradient norms of :func:`verdict_gradients`.
+        distance: (N,) steps from where each value was measured to where the loss is.
+
+    Returns:
+        The slope, a float: negative when the values shrink with the distance.
+    """
+    values, distance = _positive_with_distance(values, distance)
+    slope, _ = np.polyfit(distance.astype(np.float64), np.log10(values), 1)
+    return float(slope)
