@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-import rnn_helpers.teacher_forcing as tf
+import rnn_helpers.lessons.n05_teacher_forcing as tf
 from rnn_helpers.lessons import n05_teacher_forcing as n05
 from rnn_helpers.training import init_model
 

@@ -1,12 +1,12 @@
-"""rnn_helpers.teacher_forcing (gradients through fed-back guesses, closed loop, the checker)
-and the "teacher forcing ratio" view of notebook 05."""
+"""Notebook 05's lesson module (gradients through fed-back guesses, closed loop, the
+checker) and its "teacher forcing ratio" view."""
 
 import numpy as np
 import pytest
 import torch
 
-import rnn_helpers.teacher_forcing as tf
-import rnn_helpers.widgets.teacher_forcing as tfw
+import rnn_helpers.lessons.n05_teacher_forcing as tf
+import rnn_helpers.widgets.n05_teacher_forcing as tfw
 from rnn_helpers.checks import check_closed_loop_predict
 from rnn_helpers.training import init_model, predict
 
@@ -278,5 +278,5 @@ def test_show_solution_prints_the_reference(capsys):
 
     show_solution(tf.closed_loop_predict)
     out = capsys.readouterr().out
-    assert "def closed_loop_predict" in out and "rnn_helpers/teacher_forcing.py" in out
+    assert "def closed_loop_predict" in out and "rnn_helpers/lessons/n05_teacher_forcing.py" in out
     assert not hasattr(tf, "show_solution")  # no second implementation to keep in sync

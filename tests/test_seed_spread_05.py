@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from rnn_helpers.lessons import n05_teacher_forcing as n05
-from rnn_helpers.teacher_forcing import sine_task
+from rnn_helpers.lessons.n05_teacher_forcing import sine_task
 
 SEEDS = range(5)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_helpers.checks.engine import Case, run_checks, tuple_unpacker
-from rnn_helpers.teacher_forcing import closed_loop_predict
+from rnn_helpers.lessons.n05_teacher_forcing import closed_loop_predict
 from rnn_helpers.training import init_model
 
 __all__ = ["check_closed_loop_predict"]
@@ -25,7 +25,7 @@ def _cases(seed: int = 11) -> list[Case]:
 
 def check_closed_loop_predict(fn) -> bool:
     """Check a student's ``generate(params, context, horizon) -> predictions (horizon, B, 1)``
-    against :func:`rnn_helpers.teacher_forcing.closed_loop_predict` on 4 random cases.
+    against :func:`rnn_helpers.lessons.n05_teacher_forcing.closed_loop_predict` on 4 random cases.
 
     Prints one verdict line (with a hint for the usual mistakes: a missing first guess, a
     state restarted after the context) and returns True or False; never raises.
