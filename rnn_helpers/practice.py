@@ -466,7 +466,7 @@ def train_classifier(
     epochs: int = 12,
     lr: float = 2e-2,
     batch_size: int = 64,
-    clip: float = 1.0,
+    clip=("norm", 1.0),
     seed: int = 0,
     progress: bool = True,
 ) -> ClassifierResult:
@@ -488,7 +488,8 @@ def train_classifier(
         epochs: passes over the training reviews, each in a fresh random order.
         lr: Adam's step size.
         batch_size: reviews per update.
-        clip: maximum global gradient norm (``clip_grad_norm_``).
+        clip: the course's one clipping argument: ("norm", max_norm) (default, at 1),
+            ("value", limit) or None.
         seed: seed of the shuffling (the notebook passes ``rnn_helpers.SEED``; models
             compared in one experiment get the same one).
         progress: show a tqdm bar over the updates.
@@ -504,7 +505,7 @@ def train_classifier(
 
     per_epoch = steps_per_epoch(len(train), batch_size)
     history = train_torch(model, loss_fn, torch_shuffled_batches(len(train), batch_size, seed),
-                          steps=epochs * per_epoch, lr=lr, clip=("norm", clip),
+                          steps=epochs * per_epoch, lr=lr, clip=clip,
                           evaluate=lambda m: {"accuracy": accuracy(m, test)},
                           eval_every=per_epoch, eval_at_start=True, progress=progress,
                           desc=f"{model.name} classifier")

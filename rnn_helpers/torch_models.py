@@ -10,29 +10,28 @@ head on the last hidden state:
 Inputs are time-major, as everywhere in the course: x is (T, B, D), y is (B, O).
 Training is seeded (the initial weights, the batch order), runs a fixed number of steps
 or until a time budget is used up, clips the global gradient norm and returns a
-:class:`TorchHistory`. Every ``seed`` argument defaults to ``None``, which means the course
+:class:`rnn_helpers.train.History` (training runs in the course's one torch loop). Every
+``seed`` argument defaults to ``None``, which means the course
 seed ``rnn_helpers.SEED`` (``RNN_COURSE_SEED``, default 0); models compared in one
 experiment should be given the same seed.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
 from rnn_helpers.seed import SEED
-from rnn_helpers.validate import check_choice, check_int, check_positive
+from rnn_helpers.train import History
+from rnn_helpers.train.torch_loop import torch_shuffled_batches, train_torch
+from rnn_helpers.validate import check_choice, check_int
 
 __all__ = [
     "KINDS",
     "SequenceRegressor",
-    "Adam",
-    "TorchHistory",
     "make_regressor",
     "count_parameters",
     "train_regressor",
@@ -109,76 +108,6 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-class Adam:
-    """Adam (Kingma & Ba, 2015) with ``torch.optim.Adam``'s defaults, written out.
-
-    The same update as ``torch.optim.Adam(params, lr)`` (betas 0.9 and 0.999, eps 1e-8,
-    no weight decay), step for step: m and v are running means of g and g², and each
-    parameter moves by lr · m̂ / (√v̂ + eps) with the bias-corrected m̂, v̂. Why not
-    torch.optim? Its first use in a kernel imports ``torch._dynamo``, which costs one to
-    several seconds, a large share of a notebook's 15 s budget.
-    """
-
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
-        self.params = [p for p in params if p.requires_grad]
-        self.lr = check_positive("lr", lr)
-        self.beta1, self.beta2 = (float(b) for b in betas)
-        self.eps = float(eps)
-        self.t = 0
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-
-    def zero_grad(self) -> None:
-        """Forget the gradients (set to None, as torch's optimizers do by default)."""
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        """One update of every parameter that has a gradient."""
-        self.t += 1
-        correction1 = 1.0 - self.beta1**self.t
-        correction2_sqrt = math.sqrt(1.0 - self.beta2**self.t)
-        for p, m, v in zip(self.params, self.m, self.v, strict=True):
-            if p.grad is None:
-                continue
-            g = p.grad
-            m.lerp_(g, 1.0 - self.beta1)  # m = beta1 m + (1 - beta1) g
-            v.mul_(self.beta2).addcmul_(g, g, value=1.0 - self.beta2)
-            denom = (v.sqrt() / correction2_sqrt).add_(self.eps)
-            p.addcdiv_(m, denom, value=-self.lr / correction1)
-
-
-@dataclass
-class TorchHistory:
-    """What happened during :func:`train_regressor`.
-
-    Attributes:
-        kind: "rnn", "lstm" or "gru".
-        train_step, train_loss: the mini-batch MSE before each update (every step).
-        val_step, val_loss: validation MSE after that many updates (step 0 = untrained).
-        steps: number of updates applied.
-        seconds: wall-clock time of the training loop (validation included).
-        diverged: True if a loss or gradient went NaN/inf (training stopped there).
-        diverged_at_step: the step at which that happened, else None.
-    """
-
-    kind: str = ""
-    train_step: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_step: list[int] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    steps: int = 0
-    seconds: float = 0.0
-    diverged: bool = False
-    diverged_at_step: int | None = None
-
-    @property
-    def final_val_loss(self) -> float:
-        """The last validation MSE (NaN if there is none)."""
-        return self.val_loss[-1] if self.val_loss else math.nan
-
-
 def _as_tensor(name: str, a, dtype: torch.dtype, ndim: int) -> torch.Tensor:
     t = torch.as_tensor(np.asarray(a), dtype=dtype)
     if t.ndim != ndim:
@@ -202,26 +131,28 @@ def evaluate_mse(model: nn.Module, x, y, batch_size: int = 1024) -> float:
 
 def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_val=None, *,
                     steps: int = 300, time_budget: float | None = None, batch_size: int = 128,
-                    lr: float = 1e-2, clip_norm: float | None = 1.0, eval_every: int = 25,
+                    lr: float = 1e-2, clip=("norm", 1.0), eval_every: int = 25,
                     seed: int | None = None, progress: bool = True,
                     num_threads: int | None = None,
-                    stop_below: float | None = None) -> TorchHistory:
-    """Train ``model`` in place with Adam on the MSE; return a :class:`TorchHistory`.
+                    stop_below: float | None = None) -> History:
+    """Train ``model`` in place with Adam on the MSE, in the course's one torch loop
+    (:func:`rnn_helpers.train.train_torch`); return its :class:`rnn_helpers.train.History`.
 
-    Each step draws a mini-batch of ``batch_size`` training sequences (with a generator
-    seeded by ``seed``, so the run is repeatable), computes the MSE of the prediction
-    from the last hidden state, backpropagates through time, clips the global gradient
-    norm at ``clip_norm`` (None: no clipping) and takes an Adam step.
+    Each step draws a mini-batch of ``batch_size`` training sequences (full batches of a
+    fresh shuffle each epoch, from a generator seeded by ``seed``, so the run is
+    repeatable), computes the MSE of the prediction from the last hidden state,
+    backpropagates through time, clips the gradient (``clip``: the course's one clipping
+    argument, ("norm", max_norm), ("value", limit) or None) and takes an Adam step.
 
     Args:
         model: a :class:`SequenceRegressor` (or any module mapping (T, B, D) -> (B, O)).
         x_train, y_train: (T, N, D) and (N, O) arrays (NumPy or torch).
         x_val, y_val: optional validation data; its MSE is measured before training and
-            every ``eval_every`` steps, and at the end.
+            every ``eval_every`` steps, and at the end (``history.val_loss``).
         steps: how many updates at most.
         time_budget: optional seconds; training stops early when they are used up.
-        batch_size, lr, clip_norm: as usual (:class:`Adam`: torch's Adam with its other
-            defaults, written out).
+        batch_size, lr: as usual (Adam with torch's defaults, written out).
+        clip: ("norm", 1.0) (default), ("value", limit) or None.
         eval_every: validation period in steps.
         seed: seed of the batch order; None means the course seed ``rnn_helpers.SEED``.
         progress: show a tqdm bar (tqdm.auto: a widget in Jupyter, text elsewhere).
@@ -241,101 +172,41 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
     seed = _resolve_seed(seed)
     batch_size = check_int("batch_size", batch_size)
     eval_every = check_int("eval_every", eval_every)
-    lr = check_positive("lr", lr)
-    if clip_norm is not None:
-        clip_norm = check_positive("clip_norm", clip_norm)
-    if time_budget is not None:
-        time_budget = check_positive("time_budget", time_budget)
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither")
-    if stop_below is not None:
-        stop_below = check_positive("stop_below", stop_below)
-        if x_val is None:
-            raise ValueError("stop_below needs validation data: give x_val and y_val")
+    if stop_below is not None and x_val is None:
+        raise ValueError("stop_below needs validation data: give x_val and y_val")
     dtype = next(model.parameters()).dtype
     x_train = _as_tensor("x_train", x_train, dtype, 3)
     y_train = _as_tensor("y_train", y_train, dtype, 2)
     if x_train.shape[1] != y_train.shape[0]:
         raise ValueError(f"y_train: expected {x_train.shape[1]} rows (x_train's N), "
                          f"got {y_train.shape[0]}")
-    validate = x_val is not None
-    if validate:
+    evaluate = None
+    if x_val is not None:
         x_val = _as_tensor("x_val", x_val, dtype, 3)
         y_val = _as_tensor("y_val", y_val, dtype, 2)
 
+        def evaluate(m):
+            return {"loss": evaluate_mse(m, x_val, y_val)}
+
+    def loss_fn(m, idx):
+        return torch.mean((m(x_train[:, idx]) - y_train[idx]) ** 2)
+
     n = x_train.shape[1]
     batch_size = min(batch_size, n)
-    gen = torch.Generator().manual_seed(seed)
-    optimizer = Adam(model.parameters(), lr=lr)
-    history = TorchHistory(kind=getattr(model, "kind", ""))
-
-    def record_val(step: int) -> None:
-        model.eval()
-        history.val_step.append(step)
-        history.val_loss.append(evaluate_mse(model, x_val, y_val))
-        model.train()
-
+    threads_before = torch.get_num_threads()
     if num_threads is not None:
-        num_threads = check_int("num_threads", num_threads)
-        threads_before = torch.get_num_threads()
-        torch.set_num_threads(num_threads)
-        try:
-            return train_regressor(model, x_train, y_train, x_val, y_val, steps=steps,
-                                   time_budget=time_budget, batch_size=batch_size, lr=lr,
-                                   clip_norm=clip_norm, eval_every=eval_every, seed=seed,
-                                   progress=progress, stop_below=stop_below)
-        finally:
-            torch.set_num_threads(threads_before)
-
-    from tqdm.auto import tqdm
-
-    start = time.perf_counter()
-    if validate:
-        record_val(0)
-    bar = tqdm(total=steps, desc=f"training {history.kind or 'model'}", disable=not progress,
-               leave=True)
-    step = 0
-    order = torch.empty(0, dtype=torch.long)
-    pos = 0
-    while step < steps:
-        if time_budget is not None and time.perf_counter() - start > time_budget:
-            break
-        if pos + batch_size > order.numel():  # a fresh shuffle each epoch
-            order = torch.randperm(n, generator=gen)
-            pos = 0
-        idx = order[pos : pos + batch_size]
-        pos += batch_size
-        loss = torch.mean((model(x_train[:, idx]) - y_train[idx]) ** 2)
-        optimizer.zero_grad()
-        loss.backward()
-        if clip_norm is not None:
-            norm = nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-        else:
-            norm = torch.sqrt(sum((p.grad**2).sum() for p in model.parameters()
-                                  if p.grad is not None))
-        value = float(loss.detach())
-        if not (math.isfinite(value) and math.isfinite(float(norm))):
-            history.diverged, history.diverged_at_step = True, step
-            break
-        optimizer.step()
-        step += 1
-        history.train_step.append(step)
-        history.train_loss.append(value)
-        if validate and step % eval_every == 0:
-            record_val(step)
-            if stop_below is not None and history.val_loss[-1] < stop_below:
-                bar.update(1)
-                break
-        bar.update(1)
-        if step % 10 == 0:
-            bar.set_postfix(loss=f"{value:.4f}")
-    history.steps = step
-    if validate and (not history.val_step or history.val_step[-1] != step):
-        record_val(step)
-    history.seconds = time.perf_counter() - start
-    bar.close()
-    model.eval()
-    return history
+        torch.set_num_threads(check_int("num_threads", num_threads))
+    try:
+        return train_torch(model, loss_fn,
+                           torch_shuffled_batches(n, batch_size, seed, drop_last=True),
+                           steps=steps, lr=lr, clip=clip, evaluate=evaluate, eval_every=eval_every,
+                           eval_at_start=True, time_budget=time_budget, stop_below=stop_below,
+                           progress=progress,
+                           desc=f"training {getattr(model, 'kind', '') or 'model'}")
+    finally:
+        torch.set_num_threads(threads_before)
 
 
 def time_forward_backward(model: nn.Module, x, repeats: int = 5) -> float:

@@ -1,5 +1,5 @@
-"""rnn_helpers.dynamics and rnn_helpers.long_range: Jacobian products, spectral radius,
-the cliff, clipping geometry, the exploding run and the adding problem (notebook 04)."""
+"""Notebook 04's lesson module: Jacobian products, spectral radius, the cliff, the
+exploding run and the adding problem."""
 
 import math
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_helpers import dynamics as dyn
-from rnn_helpers.long_range import (
+from rnn_helpers.lessons import n04_vanishing_and_exploding_gradients as dyn
+from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import (
     CONSTANT_GUESS_MSE,
     adding_data,
     input_gradient_norms,
@@ -128,7 +128,7 @@ def test_the_cliff_is_a_wall_and_clipping_keeps_descent_local():
     _, g = dyn.cliff_loss_and_grad(w)
     assert np.abs(g).max() > 100 * np.median(np.abs(g))
     plain = dyn.descend_cliff(2.5, 0.5, 40)
-    clipped = dyn.descend_cliff(2.5, 0.5, 40, clip=0.08)
+    clipped = dyn.descend_cliff(2.5, 0.5, 40, clip=("norm", 0.08))
     assert plain.biggest_jump[1] > 50          # one step flings the weight away
     assert plain.loss[-1] > 0.05               # ... onto a plateau, progress lost
     assert np.abs(clipped.steps).max() <= 0.5 * 0.08 + 1e-12
@@ -138,7 +138,7 @@ def test_the_cliff_is_a_wall_and_clipping_keeps_descent_local():
     assert np.abs(clipped.grad).max() < 1 and clipped.w.min() > w_wall + 0.02
     # From the wall itself (where the plain run jumped) one clipped step is 0.04, not 100+.
     k, jump = plain.biggest_jump
-    on_wall = dyn.descend_cliff(plain.w[k], 0.5, 1, clip=0.08)
+    on_wall = dyn.descend_cliff(plain.w[k], 0.5, 1, clip=("norm", 0.08))
     assert abs(on_wall.grad[0]) > 100 and jump > 100
     assert abs(on_wall.steps[0]) == pytest.approx(0.04)
 

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_helpers import dynamics as dyn
 from rnn_helpers.lessons import n04_vanishing_and_exploding_gradients as n04
-from rnn_helpers.long_range import adding_data, input_gradient_norms
+from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import (
+    adding_data,
+    input_gradient_norms,
+)
 from rnn_helpers.scratch import rnn_forward
 from rnn_helpers.training import init_model
 
@@ -44,29 +46,29 @@ def test_radius_zero_example_norms_match_torch_autograd():
 
 def test_sine_run_jacobians_follow_the_exploding_setup():
     jac = n04.sine_run_jacobians(seed=0, n_windows=4)
-    params, (x_train, _, _, _) = dyn.exploding_setup(seed=0)
+    params, (x_train, _, _, _) = n04.exploding_setup(seed=0)
     h, _ = rnn_forward(x_train[:, :4], None, {k: params[k] for k in ("W_xh", "W_hh", "b_h")})
     np.testing.assert_allclose(jac["act_grads"], 1.0 - h**2)
     np.testing.assert_allclose(
-        jac["norms"][2], dyn.jacobian_product_norms(1.0 - h[:, 2] ** 2, params["W_hh"]))
+        jac["norms"][2], n04.jacobian_product_norms(1.0 - h[:, 2] ** 2, params["W_hh"]))
     assert jac["norms"].shape == (4, x_train.shape[0] + 1)
     assert 0.0 <= jac["saturated"] <= 1.0 and 0.0 <= jac["strong_saturated"] <= 1.0
     np.testing.assert_allclose(
-        jac["strong"], dyn.gradient_norm_vs_distance(params["W_hh"], "tanh", x_train.shape[0],
+        jac["strong"], n04.gradient_norm_vs_distance(params["W_hh"], "tanh", x_train.shape[0],
                                                      seed=0))
 
 
 def test_exploding_setup_and_zero_guess_follow_the_seed():
-    p0, d0 = dyn.exploding_setup(seed=0)
-    p0b, d0b = dyn.exploding_setup(seed=0)
-    p1, d1 = dyn.exploding_setup(seed=1)
+    p0, d0 = n04.exploding_setup(seed=0)
+    p0b, d0b = n04.exploding_setup(seed=0)
+    p1, d1 = n04.exploding_setup(seed=1)
     np.testing.assert_array_equal(p0["W_hh"], p0b["W_hh"])
     np.testing.assert_array_equal(d0[0], d0b[0])
     assert not np.allclose(p0["W_hh"], p1["W_hh"]) and not np.allclose(d0[0], d1[0])
-    assert dyn.spectral_radius(p1["W_hh"]) == pytest.approx(1.5)
-    assert dyn.zero_guess_mse(seed=1) == pytest.approx(float(np.mean(d1[3] ** 2)))
+    assert n04.spectral_radius(p1["W_hh"]) == pytest.approx(1.5)
+    assert n04.zero_guess_mse(seed=1) == pytest.approx(float(np.mean(d1[3] ** 2)))
     with pytest.raises(ValueError, match="unknown"):
-        dyn.exploding_setup(sead=1)
+        n04.exploding_setup(sead=1)
 
 
 def test_exploding_first_gradient_is_the_runs_first_gradient():
@@ -74,7 +76,7 @@ def test_exploding_first_gradient_is_the_runs_first_gradient():
 
     for seed in (0, 3):
         g = n04.exploding_first_gradient(seed=seed)
-        _, history = dyn.exploding_run(("norm", 1e-4), seed=seed)
+        _, history = n04.exploding_run(("norm", 1e-4), seed=seed)
         assert global_norm(g) == pytest.approx(history.grad_norm[0], rel=1e-12)
         assert sum(v.size for v in g.values()) == 1121
         assert g["W_hh"].shape == (32, 32)

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-import rnn_helpers.widgets.gradients as gw
-from rnn_helpers.dynamics import zero_guess_mse
+import rnn_helpers.widgets.n04_vanishing_and_exploding_gradients as gw
+from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import zero_guess_mse
 
 # --------------------------------------------------------------------------- spectral radius
 

@@ -7,15 +7,20 @@ Measured over seeds 0–19 before writing the thresholds (see each test's commen
 
 import numpy as np
 
-from rnn_helpers.dynamics import exploding_run, zero_guess_mse
 from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import (
+    CONSTANT_GUESS_MSE,
     clipping_spread,
+    exploding_run,
     reach_at_init,
     relative_input_gradients,
     sine_run_jacobians,
+    train_adding,
+    zero_guess_mse,
 )
-from rnn_helpers.long_range import CONSTANT_GUESS_MSE, train_adding
-from rnn_helpers.widgets.gradients import WEAK_INPUT, spectral_radius_curves
+from rnn_helpers.widgets.n04_vanishing_and_exploding_gradients import (
+    WEAK_INPUT,
+    spectral_radius_curves,
+)
 
 SEEDS = range(5)
 
