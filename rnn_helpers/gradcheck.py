@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .scratch._validate import as_float_array, check_positive, shape_str
+from rnn_helpers.validate import as_float_array, check_positive, shape_str
 
 
 def numerical_gradient(f, params, eps=1e-6):

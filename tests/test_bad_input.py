@@ -205,14 +205,15 @@ FORWARD_CASES = [
         "W_hy: expected a 2-D array (O, H), got shape (4,)",
     ),
     # init helpers
-    (lambda: init_rnn_params(2, 0), ValueError, "hidden_size: expected an int >= 1, got 0"),
-    (lambda: init_rnn_params(2.5, 3), TypeError, "input_size: expected an int >= 1, got float"),
+    (lambda: init_rnn_params(2, 0), ValueError, "hidden_size: expected an integer >= 1, got 0"),
+    (lambda: init_rnn_params(2.5, 3), TypeError, "input_size: expected an integer >= 1, got float"),
     (
         lambda: init_rnn_params(2, 3, kind="transformer"),
         ValueError,
         "kind: expected one of 'rnn', 'lstm', 'gru', got 'transformer'",
     ),
-    (lambda: init_linear_params(3, -1), ValueError, "output_size: expected an int >= 1, got -1"),
+    (lambda: init_linear_params(3, -1), ValueError,
+     "output_size: expected an integer >= 1, got -1"),
 ]
 
 

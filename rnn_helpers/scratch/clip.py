@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive
+from rnn_helpers.validate import as_float_array, check_positive
 
 
 def _as_grads(grads):

@@ -14,7 +14,8 @@ Shapes: x (T, B, D), states (B, H); W_xh (3H, D), W_hh (3H, H), b_xh (3H,), b_hh
 
 import numpy as np
 
-from ._validate import check_cache, check_recurrent_inputs, check_upstream
+from rnn_helpers.validate import check_cache, check_recurrent_inputs, check_upstream
+
 from .activations import sigmoid
 
 GRU_KEYS = ("W_xh", "W_hh", "b_xh", "b_hh")

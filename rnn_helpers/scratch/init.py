@@ -8,7 +8,7 @@ the distribution is the same.
 
 import numpy as np
 
-from ._validate import check_size
+from rnn_helpers.validate import check_int
 
 # kind -> (number of gates, bias names)
 _KINDS = {
@@ -31,8 +31,8 @@ def init_rnn_params(input_size, hidden_size, seed=0, kind="rnn"):
 
     Returns a dict of float64 arrays.
     """
-    D = check_size("input_size", input_size)
-    H = check_size("hidden_size", hidden_size)
+    D = check_int("input_size", input_size)
+    H = check_int("hidden_size", hidden_size)
     if kind not in _KINDS:
         raise ValueError(f"kind: expected one of {', '.join(map(repr, _KINDS))}, got {kind!r}")
     n_gates, bias_names = _KINDS[kind]
@@ -49,8 +49,8 @@ def init_rnn_params(input_size, hidden_size, seed=0, kind="rnn"):
 
 def init_linear_params(hidden_size, output_size, seed=0):
     """Random parameters for linear_forward: W_hy (O, H) and b_y (O,), float64."""
-    H = check_size("hidden_size", hidden_size)
-    O = check_size("output_size", output_size)
+    H = check_int("hidden_size", hidden_size)
+    O = check_int("output_size", output_size)
     rng = np.random.default_rng(seed)
     bound = 1.0 / np.sqrt(H)
     return {

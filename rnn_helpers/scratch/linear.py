@@ -6,7 +6,7 @@ are applied at every step, which is what parameter sharing means for the output 
 
 import numpy as np
 
-from ._validate import (
+from rnn_helpers.validate import (
     as_float_array,
     check_cache,
     check_finite,

@@ -12,7 +12,8 @@ Shapes: x (T, B, D), states (B, H); params W_xh (4H, D), W_hh (4H, H), b (4H,).
 
 import numpy as np
 
-from ._validate import check_cache, check_recurrent_inputs, check_upstream
+from rnn_helpers.validate import check_cache, check_recurrent_inputs, check_upstream
+
 from .activations import sigmoid
 
 LSTM_KEYS = ("W_xh", "W_hh", "b")

@@ -8,12 +8,13 @@ W_xh (H, D), W_hh (H, H), b_h (H,). Everything is float64 and time-major, like t
 
 import numpy as np
 
-from ._validate import (
+from rnn_helpers.validate import (
     check_cache,
     check_recurrent_inputs,
     check_truncate,
     check_upstream,
 )
+
 from .activations import get_nonlinearity
 
 RNN_KEYS = ("W_xh", "W_hh", "b_h")

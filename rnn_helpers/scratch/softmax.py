@@ -12,7 +12,7 @@ every leading position is one of the N predictions. This equals
 
 import numpy as np
 
-from ._validate import as_float_array, check_cache, check_finite, shape_str
+from rnn_helpers.validate import as_float_array, check_cache, check_finite, shape_str
 
 
 def log_softmax(logits):
