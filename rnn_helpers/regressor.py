@@ -1,6 +1,7 @@
-"""Training the scratch RNN: a many-to-one regression model, its loss and a small loop.
+"""The scratch RNN regressor of notebooks 03-05: an RNN with a linear head, its loss and
+gradients, and its training (a call of the course's one NumPy loop).
 
-The model (notebooks 03-05) is the scratch RNN of :mod:`rnn_helpers.scratch` with a
+The model is the scratch RNN of :mod:`rnn_helpers.scratch` with a
 linear head:
 
     h_t    = act(x_t W_xh^T + h_{t-1} W_hh^T + b_h),   h_{-1} = 0
@@ -9,9 +10,9 @@ linear head:
     loss   = mean((y_hat - y)^2)            (MSE over every element)
 
 Its parameters are one flat dict ``{W_xh (H,D), W_hh (H,H), b_h (H,), W_hy (O,H), b_y (O,)}``.
-:func:`train` runs mini-batch SGD or Adam (written here in NumPy) with optional truncated
-BPTT and gradient clipping, never mutates the caller's dict, and reports divergence in its
-history instead of raising.
+:func:`train` runs mini-batch SGD or Adam (:func:`rnn_helpers.train.train_numpy`) with
+optional truncated BPTT and gradient clipping, never mutates the caller's dict, and reports
+divergence in its history instead of raising.
 
 Speed, measured on the course's 2-core machine (noisy sine, 50 values -> the 51st, H=100,
 batch 32, truncate=5, clip ("value", 10), Adam lr 1e-3): about 2.4 ms per step, so
@@ -36,28 +37,14 @@ from rnn_helpers.scratch import (
     rnn_backward,
     rnn_forward,
 )
-from rnn_helpers.train import (
-    History,
-    adam_init,
-    adam_update,
-    global_norm,
-    sgd_update,
-    shuffled_batches,
-    steps_per_epoch,
-    train_numpy,
-)
+from rnn_helpers.train import History, shuffled_batches, steps_per_epoch, train_numpy
 
 __all__ = [
     "PARAM_NAMES",
-    "History",
     "init_model",
     "predict",
     "evaluate",
     "loss_and_grads",
-    "global_norm",
-    "sgd_update",
-    "adam_init",
-    "adam_update",
     "train",
 ]
 

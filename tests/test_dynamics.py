@@ -14,8 +14,8 @@ from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import (
     input_gradient_norms,
     train_adding,
 )
+from rnn_helpers.regressor import init_model
 from rnn_helpers.scratch import rnn_forward
-from rnn_helpers.training import init_model
 
 # --------------------------------------------------------------------------- spectral radius
 

@@ -10,8 +10,8 @@ from rnn_helpers.lessons.n04_vanishing_and_exploding_gradients import (
     adding_data,
     input_gradient_norms,
 )
+from rnn_helpers.regressor import init_model
 from rnn_helpers.scratch import rnn_forward
-from rnn_helpers.training import init_model
 
 
 def test_radius_zero_example_is_a_fixed_point_of_a_nilpotent_tanh_rnn():
@@ -96,7 +96,7 @@ def test_relative_input_gradients_divide_by_the_last_input():
 
 
 def test_clip_spread_row_verdicts():
-    from rnn_helpers.training import History
+    from rnn_helpers.train import History
 
     ok = History(val={"loss": [0.05]})
     poor = History(val={"loss": [0.3]})

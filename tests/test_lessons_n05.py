@@ -9,7 +9,7 @@ import torch
 
 import rnn_helpers.lessons.n05_teacher_forcing as tf
 from rnn_helpers.lessons import n05_teacher_forcing as n05
-from rnn_helpers.training import init_model
+from rnn_helpers.regressor import init_model
 
 
 def _random_params(H=4, seed=0, scale=0.7):

@@ -8,7 +8,7 @@ import torch
 import rnn_helpers.lessons.n05_teacher_forcing as tf
 import rnn_helpers.widgets.n05_teacher_forcing as tfw
 from rnn_helpers.checks import check_closed_loop_predict
-from rnn_helpers.training import init_model, predict
+from rnn_helpers.regressor import init_model, predict
 
 
 def _random_params(H=5, seed=0, scale=0.7):

@@ -1,24 +1,22 @@
-"""Tests of rnn_helpers.training: gradients, optimisers, the training loop and its reporting."""
+"""The scratch RNN regressor: gradients, optimisers, the training loop and its reporting."""
 
 import copy
 
 import numpy as np
 import pytest
 
-from rnn_helpers import training
+from rnn_helpers import regressor
 from rnn_helpers.data import sine_dataset
-from rnn_helpers.scratch import linear_backward, rnn_backward
-from rnn_helpers.training import (
+from rnn_helpers.regressor import (
     PARAM_NAMES,
-    adam_init,
-    adam_update,
     evaluate,
-    global_norm,
     init_model,
     loss_and_grads,
     predict,
     train,
 )
+from rnn_helpers.scratch import linear_backward, rnn_backward
+from rnn_helpers.train import adam_init, adam_update, global_norm
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +77,7 @@ def test_many_to_one_truncation_equals_the_library_truncation(k):
     x, y = rng.standard_normal((8, 4, 2)), rng.standard_normal((4, 1))
     _, grads = loss_and_grads(p, x, y, truncate=k)
 
-    y_hat, rnn_cache, head_cache, h = training._forward(p, x, "tanh", False)
+    y_hat, rnn_cache, head_cache, h = regressor._forward(p, x, "tanh", False)
     dh = np.zeros_like(h)
     dh[-1] = linear_backward(2 * (y_hat - y) / y.size, head_cache)["h"]
     ref = rnn_backward(dh, rnn_cache, truncate=k)
@@ -163,13 +161,13 @@ def test_train_does_not_mutate_params_and_is_deterministic(sine):
 def test_truncate_is_passed_through(sine, monkeypatch):
     x, y, *_ = sine
     seen = []
-    real = training.loss_and_grads
+    real = regressor.loss_and_grads
 
     def spy(params, xb, yb, truncate=None, *args, **kwargs):
         seen.append(truncate)
         return real(params, xb, yb, truncate, *args, **kwargs)
 
-    monkeypatch.setattr(training, "loss_and_grads", spy)
+    monkeypatch.setattr(regressor, "loss_and_grads", spy)
     p = init_model(1, 6, 1)
     q0, _ = train(p, x, y, steps=5, truncate=0, progress=False)
     assert seen == [0] * 5

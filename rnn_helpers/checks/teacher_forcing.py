@@ -6,7 +6,7 @@ import numpy as np
 
 from rnn_helpers.checks.engine import Case, run_checks, tuple_unpacker
 from rnn_helpers.lessons.n05_teacher_forcing import closed_loop_predict
-from rnn_helpers.training import init_model
+from rnn_helpers.regressor import init_model
 
 __all__ = ["check_closed_loop_predict"]
 

@@ -49,6 +49,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rnn_helpers.data import sine_dataset
+from rnn_helpers.regressor import init_model, train
 from rnn_helpers.scratch import (
     init_rnn_params,
     linear_backward,
@@ -56,7 +57,6 @@ from rnn_helpers.scratch import (
     rnn_backward,
     rnn_forward,
 )
-from rnn_helpers.training import init_model, train
 
 __all__ = [
     "FULL",

@@ -40,7 +40,7 @@ steps t = 0 … T−1 with states h_0 … h_{T-1} after them, the initial state 
 code), x is (T, B, D), W_hh is (H, H).
 
 The adding problem with a plain RNN, a long-range task it learns at T = 10 and not at T = 60:
-notebook 04 trains the scratch RNN (:mod:`rnn_helpers.training`, NumPy) on
+notebook 04 trains the scratch RNN (:mod:`rnn_helpers.regressor`, NumPy) on
 :func:`rnn_helpers.data.adding_problem` at a short and a long sequence length (hidden size
 32, Adam lr 1e-2, batch 128, gradient norm clipped at 1, 400 steps, the same seed at both
 lengths) and shows the two learning curves.
@@ -68,6 +68,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_helpers.data import adding_problem
+from rnn_helpers.regressor import init_model, loss_and_grads, train
 from rnn_helpers.scratch import (
     clip_by_norm,
     clip_by_value,
@@ -77,8 +78,7 @@ from rnn_helpers.scratch import (
     rnn_forward,
 )
 from rnn_helpers.scratch.activations import sigmoid
-from rnn_helpers.train import parse_clip, shuffled_batches
-from rnn_helpers.training import History, init_model, loss_and_grads, train
+from rnn_helpers.train import History, parse_clip, shuffled_batches
 
 __all__ = [
     "spectral_radius",
@@ -458,7 +458,7 @@ def exploding_setup(**overrides):
         (params, (x_train, y_train, x_val, y_val)); x is (window, N, 1), y is (N, 1).
     """
     from rnn_helpers.data import sine_dataset
-    from rnn_helpers.training import init_model
+    from rnn_helpers.regressor import init_model
 
     cfg = _exploding_config(overrides)
     data = sine_dataset(cfg["window"], n_points=1000, seed=cfg["seed"])
@@ -478,15 +478,15 @@ def exploding_run(clip: tuple | None, *, progress: bool = False, **overrides):
     or in a rare seed survives with a model worse than always predicting 0.
 
     Args:
-        clip: None, ("value", limit) or ("norm", max_norm), as ``rnn_helpers.training.train``.
+        clip: None, ("value", limit) or ("norm", max_norm), as ``rnn_helpers.regressor.train``.
         progress: show a progress bar.
         **overrides: change entries of :data:`EXPLODING` (e.g. ``seed=3``).
 
     Returns:
-        (params, history) from ``rnn_helpers.training.train`` (divergence is in the history,
+        (params, history) from ``rnn_helpers.regressor.train`` (divergence is in the history,
         never raised).
     """
-    from rnn_helpers.training import train
+    from rnn_helpers.regressor import train
 
     cfg = _exploding_config(overrides)
     params, (x_train, y_train, x_val, y_val) = exploding_setup(**overrides)
@@ -745,7 +745,7 @@ def exploding_first_gradient(seed: int = 0) -> dict:
     """The gradient of :func:`rnn_helpers.dynamics.exploding_run`'s first training step.
 
     The first mini-batch in the run's order (``shuffled_batches`` from ``seed``, as
-    ``rnn_helpers.training.train`` draws it) at the initial weights (spectral radius 1.5),
+    ``rnn_helpers.regressor.train`` draws it) at the initial weights (spectral radius 1.5),
     before any clipping: its global norm is the run's ``history.grad_norm[0]``.
 
     Returns:

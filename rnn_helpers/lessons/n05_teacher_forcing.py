@@ -49,7 +49,7 @@ result trained at a low ratio depends on how every sum is rounded (another proce
 BLAS kernels, another numpy).
 
 Shapes are time-major as everywhere in the course: inputs and targets (T, B, 1), states
-(B, H). Parameters are the dict of :func:`rnn_helpers.training.init_model`
+(B, H). Parameters are the dict of :func:`rnn_helpers.regressor.init_model`
 (W_xh (H, 1), W_hh (H, H), b_h (H,), W_hy (1, H), b_y (1,)).
 
 Beyond the model and its training, this module measures which results survive another seed
@@ -80,8 +80,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rnn_helpers.data import noisy_sine, sine_windows, split_series
+from rnn_helpers.regressor import init_model
 from rnn_helpers.train import History, random_batches, train_numpy
-from rnn_helpers.training import init_model
 
 __all__ = [
     "SETUP",
