@@ -23,15 +23,14 @@ def params_from_torch(module):
     - nn.LSTM: W_xh (4H, D), W_hh (4H, H), b (4H,) = b_ih + b_hh, gate order i, f, g, o
     - nn.GRU: W_xh (3H, D), W_hh (3H, H), b_xh (3H,), b_hh (3H,), gate order r, z, n
     """
-    # torch is imported here, not at the top, so that importing the scratch layers stays fast.
-    import torch
-    from torch import nn
-
-    if isinstance(module, nn.LSTM):
+    # No torch import: the scratch layers need numpy only. torch's recurrent layers say
+    # what they are in ``mode`` ("RNN_TANH", "RNN_RELU", "LSTM", "GRU").
+    mode = getattr(module, "mode", None)
+    if mode == "LSTM":
         kind, n_gates = "lstm", 4
-    elif isinstance(module, nn.GRU):
+    elif mode == "GRU":
         kind, n_gates = "gru", 3
-    elif isinstance(module, nn.RNN):
+    elif mode in ("RNN_TANH", "RNN_RELU"):
         kind, n_gates = "rnn", 1
     else:
         raise TypeError(
@@ -46,7 +45,7 @@ def params_from_torch(module):
 
     def numpy(name):
         # A copy, so that training either side never changes the other.
-        return getattr(module, name).detach().cpu().to(torch.float64).numpy().copy()
+        return getattr(module, name).detach().cpu().double().numpy().copy()
 
     W_xh, W_hh = numpy("weight_ih_l0"), numpy("weight_hh_l0")
     if module.bias:
