@@ -73,10 +73,11 @@ def _check_mask(mask, full_shape: tuple[int, int, int]) -> np.ndarray:
     empty = ~full.any(axis=-1)
     if empty.any():
         b, i = (int(n) for n in np.argwhere(empty)[0])
+        count = int(empty.sum())
         raise ValueError(
-            f"mask: query {i} of batch entry {b} keeps no key at all ({int(empty.sum())} "
-            "such queries); its weights would be 0/0. Every query needs at least one True "
-            "in its row of the mask")
+            f"mask: query {i} of batch entry {b} keeps no key at all ({count} such "
+            f"{'query' if count == 1 else 'queries'}); its weights would be 0/0. Every query "
+            "needs at least one True in its row of the mask")
     return full
 
 
