@@ -18,24 +18,22 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rnn_helpers.data import noisy_sine, sine_dataset, sine_windows, split_series  # noqa: E402
-from rnn_helpers.lessons.n08_rnns_in_practice import (  # noqa: E402
+from rnn_helpers.lessons.n08_rnns_in_practice import (  # noqa: E402  # noqa: E402
     MODEL_KINDS,
     MODEL_NAMES,
+    RNN_KINDS,
+    SineForecaster,
     closed_loop_errors,
     decay_per_step,
     make_model,
     median_by_distance,
-    seed_spread,
-    verdict_gradients,
-)
-from rnn_helpers.practice import (  # noqa: E402
-    RNN_KINDS,
-    SineForecaster,
     predict,
     review_corpora,
     review_tensors,
+    seed_spread,
     train_classifier,
     train_forecaster,
+    verdict_gradients,
 )
 
 EPOCHS = 8  # the notebook's classifier budget

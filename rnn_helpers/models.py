@@ -1,4 +1,5 @@
-"""Small PyTorch sequence regressors for notebooks 06 and 07, trained in seconds.
+"""The course's torch models: small sequence regressors (notebooks 06 and 07), trained in
+seconds through the course's one torch loop.
 
 The notebooks build the LSTM and the GRU from scratch in NumPy and prove them equal to
 torch's; for *training* on a long-range task they then use torch, which is faster. A
@@ -23,7 +24,9 @@ import time
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
+from rnn_helpers.counting import KINDS
 from rnn_helpers.seed import SEED
 from rnn_helpers.train import History
 from rnn_helpers.train.torch_loop import torch_shuffled_batches, train_torch
@@ -31,15 +34,17 @@ from rnn_helpers.validate import check_choice, check_int
 
 __all__ = [
     "KINDS",
+    "ReviewClassifier",
+    "last_real_state",
+    "packed_final_state",
+    "SineForecaster",
     "SequenceRegressor",
     "make_regressor",
-    "count_parameters",
     "train_regressor",
     "evaluate_mse",
     "time_forward_backward",
 ]
 
-KINDS = ("rnn", "lstm", "gru")
 _LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -101,11 +106,6 @@ def make_regressor(kind: str, input_size: int = 2, hidden_size: int = 32, output
         torch.manual_seed(seed)
         model = SequenceRegressor(kind, input_size, hidden_size, output_size, forget_bias)
     return model.to(dtype)
-
-
-def count_parameters(module: nn.Module) -> int:
-    """The number of trainable numbers in ``module`` (every weight and bias entry)."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 def _as_tensor(name: str, a, dtype: torch.dtype, ndim: int) -> torch.Tensor:
@@ -226,3 +226,162 @@ def time_forward_backward(model: nn.Module, x, repeats: int = 5) -> float:
             times.append(time.perf_counter() - start)
     model.zero_grad()
     return float(np.median(times))
+
+
+# --------------------------------------------------------------------------- notebook 08
+
+
+class SineForecaster(nn.Module):
+    """A window of values -> the next value: ``nn.RNN(1, H)`` then ``nn.Linear(H, 1)``.
+
+    The RNN runs over the window (T, B, 1); the linear head reads its last hidden state
+    h_{T-1} (B, H) and returns the prediction (B, 1).
+
+    Args:
+        hidden_size: H, 20 in the course (440 + 21 parameters in the course's count).
+        seed: seed of torch's default initialisation, so a model is the same every run
+            (the notebook passes ``rnn_helpers.SEED``). The weights are those that
+            ``torch.manual_seed(seed)`` followed by creating the layers gives, but torch's
+            global generator is put back as it was afterwards.
+    """
+
+    def __init__(self, hidden_size: int = 20, *, seed: int = 0):
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):  # seed only this construction
+            torch.manual_seed(seed)
+            self.rnn = nn.RNN(1, hidden_size)
+            self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (T, B, 1) -> prediction (B, 1)."""
+        h, _ = self.rnn(x)  # h: (T, B, H), every step's state
+        return self.head(h[-1])
+
+
+_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+class ReviewClassifier(nn.Module):
+    """Token ids -> Embedding -> RNN / LSTM / GRU -> the last real state -> Linear -> logits.
+
+    Args:
+        vocab_size: number of token ids (id 0 is the padding, whose embedding stays 0).
+        kind: "rnn", "lstm" or "gru".
+        embed_dim: size D of a token's embedding vector.
+        hidden_size: H.
+        num_classes: outputs of the linear head (2: negative, positive).
+        gate_bias: the LSTM's forget-gate bias and the GRU's update-gate bias at the start
+            (the sum b_ih + b_hh of that gate's block). A positive value makes the cell
+            keep its state by default (f close to 1, z close to 1): "remember unless told
+            otherwise". Jozefowicz et al. (2015) recommend a forget-gate bias of 1 for the
+            LSTM; the default 2 (sigmoid(2) is about 0.88) is this course's choice, used for the
+            GRU's update gate too. A plain RNN has no gate, so it is unused there. None
+            keeps torch's initialisation.
+        seed: seed of the initialisation (torch's global generator is put back as it was
+            afterwards). Models compared in one experiment get the same seed.
+
+    ``forward(ids, lengths, readout=...)`` takes ids (T, B) and lengths (B,) and returns
+    logits (B, num_classes). ``readout`` chooses the state the head reads:
+    "gather" (default) runs the padded batch and takes :func:`last_real_state`;
+    "packed" uses :func:`packed_final_state` (the same numbers, torch's idiom);
+    "padded" takes h[-1] of the padded run: the mistake notebook 08 shows.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        kind: str = "gru",
+        *,
+        embed_dim: int = 16,
+        hidden_size: int = 32,
+        num_classes: int = 2,
+        gate_bias: float | None = 2.0,
+        seed: int = 0,
+    ):
+        super().__init__()
+        if kind not in _LAYERS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        self.kind = kind
+        with torch.random.fork_rng(devices=[]):  # seed only this construction
+            torch.manual_seed(seed)
+            self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+            self.rnn = _LAYERS[kind](embed_dim, hidden_size)
+            self.head = nn.Linear(hidden_size, num_classes)
+        if gate_bias is not None and kind != "rnn":
+            # Gate blocks: LSTM i, f, g, o and GRU r, z, n; the second block is f or z.
+            H = hidden_size
+            with torch.no_grad():
+                self.rnn.bias_ih_l0[H : 2 * H].fill_(gate_bias)
+                self.rnn.bias_hh_l0[H : 2 * H].zero_()
+
+    @property
+    def name(self) -> str:
+        return _NAMES[self.kind]
+
+    def forward(self, ids: torch.Tensor, lengths, readout: str = "gather") -> torch.Tensor:
+        x = self.embedding(ids)  # (T, B, D)
+        if readout == "packed":
+            last = packed_final_state(self.rnn, x, lengths)
+        elif readout in ("gather", "padded"):
+            h, _ = self.rnn(x)  # (T, B, H), padding steps included
+            last = last_real_state(h, lengths) if readout == "gather" else h[-1]
+        else:
+            raise ValueError(f"readout must be 'gather', 'packed' or 'padded', got {readout!r}")
+        return self.head(last)
+
+
+def _check_lengths(h, lengths) -> torch.Tensor:
+    if not isinstance(h, torch.Tensor) or h.ndim != 3:
+        shape = tuple(h.shape) if hasattr(h, "shape") else type(h).__name__
+        raise ValueError(f"h must be a tensor of shape (T, B, H), got {shape}")
+    lengths = torch.as_tensor(lengths, dtype=torch.int64)
+    T, B, _ = h.shape
+    if lengths.shape != (B,):
+        raise ValueError(f"lengths must have shape (B,) = ({B},), got {tuple(lengths.shape)}")
+    if B and (lengths.min() < 1 or lengths.max() > T):
+        raise ValueError(
+            f"lengths must be in 1..T = 1..{T}, got min {int(lengths.min())} and "
+            f"max {int(lengths.max())}"
+        )
+    return lengths
+
+
+def last_real_state(h: torch.Tensor, lengths) -> torch.Tensor:
+    """Each sequence's hidden state at its last *real* step, not at the padded end.
+
+    Sequence b of a padded batch is real at steps 0 .. lengths[b]-1 and padding after.
+    Its state h[-1] has also read the padding; the state to classify from is
+    h[lengths[b] - 1, b].
+
+    Args:
+        h: all hidden states of a padded batch, (T, B, H), time-major.
+        lengths: the true lengths (B,), each in 1..T (a tensor, array or list of ints).
+
+    Returns:
+        (B, H): row b is ``h[lengths[b] - 1, b]``.
+    """
+    lengths = _check_lengths(h, lengths)
+    batch = torch.arange(h.shape[1])
+    return h[lengths - 1, batch]
+
+
+def packed_final_state(rnn: nn.Module, x: torch.Tensor, lengths) -> torch.Tensor:
+    """Run ``rnn`` over a padded batch packed by length; return each sequence's final h.
+
+    ``pack_padded_sequence`` tells the layer where every sequence ends, so it stops each
+    one at its last real step and never reads the padding; the returned state is the one
+    :func:`last_real_state` picks from the padded run.
+
+    Args:
+        rnn: a single-layer, unidirectional, time-major nn.RNN / nn.LSTM / nn.GRU.
+        x: padded inputs (T, B, D).
+        lengths: true lengths (B,), each in 1..T.
+
+    Returns:
+        (B, H), the hidden state h (not the LSTM's cell state) at each last real step.
+    """
+    lengths = torch.as_tensor(lengths, dtype=torch.int64).cpu()
+    packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
+    _, state = rnn(packed)
+    h_n = state[0] if isinstance(rnn, nn.LSTM) else state  # (num_layers, B, H)
+    return h_n[-1]

@@ -212,7 +212,11 @@ def test_load_imdb_end_to_end(archive, http_server, tmp_path):
     assert data.vocab.itos[2] == "the"  # the most frequent training word
     assert data.test_texts[0] == "Tedious and awful."
     # The same tensors train the notebook's classifier.
-    from rnn_helpers.practice import ReviewClassifier, review_tensors, train_classifier
+    from rnn_helpers.lessons.n08_rnns_in_practice import (
+        ReviewClassifier,
+        review_tensors,
+        train_classifier,
+    )
 
     model = ReviewClassifier(len(data.vocab), "gru", embed_dim=4, hidden_size=4)
     result = train_classifier(model, review_tensors(*data.train), review_tensors(*data.test),

@@ -1,4 +1,4 @@
-"""rnn_helpers.torch_models: seeded construction, forget bias, training loop, divergence."""
+"""rnn_helpers.models: seeded construction, forget bias, training loop, divergence."""
 
 import math
 import subprocess
@@ -10,16 +10,16 @@ import torch
 from torch import nn
 
 from rnn_helpers.cells import recurrent_parameter_count
+from rnn_helpers.counting import count_parameters
 from rnn_helpers.data import adding_problem
-from rnn_helpers.scratch import params_from_torch
-from rnn_helpers.torch_models import (
+from rnn_helpers.models import (
     SequenceRegressor,
-    count_parameters,
     evaluate_mse,
     make_regressor,
     time_forward_backward,
     train_regressor,
 )
+from rnn_helpers.scratch import params_from_torch
 from rnn_helpers.train.torch_loop import Adam
 
 
@@ -151,7 +151,7 @@ def test_adam_is_torchs_adam(kind):
 
 def test_training_does_not_import_torch_dynamo():
     # torch.optim's first use imports torch._dynamo (seconds); train_regressor avoids it.
-    code = ("import sys; from rnn_helpers.torch_models import make_regressor, train_regressor; "
+    code = ("import sys; from rnn_helpers.models import make_regressor, train_regressor; "
             "from rnn_helpers.data import adding_problem; x, y = adding_problem(64, 5); "
             "train_regressor(make_regressor('gru', 2, 4), x, y, x, y, steps=3, progress=False); "
             "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo was imported'")

@@ -8,25 +8,22 @@ import numpy as np
 import pytest
 import torch
 
+from rnn_helpers.counting import KINDS
 from rnn_helpers.data import noisy_sine, sine_dataset, sine_windows, split_series
 from rnn_helpers.lessons.n08_rnns_in_practice import (
+    accuracy,
     closed_loop_errors,
     decay_per_step,
     make_model,
     median_by_distance,
-    seed_spread,
-    verdict_gradients,
-)
-from rnn_helpers.practice import (
-    RNN_KINDS,
-    ReviewClassifier,
-    SineForecaster,
-    accuracy,
     review_corpora,
     review_tensors,
+    seed_spread,
     train_classifier,
     train_forecaster,
+    verdict_gradients,
 )
+from rnn_helpers.models import ReviewClassifier, SineForecaster
 
 SEEDS = range(5)
 EPOCHS = 8  # as in the notebook
@@ -115,7 +112,7 @@ def test_fresh_plain_rnn_gradient_shrinks_geometrically_and_much_faster():
         train = review_tensors(*train_corpus.batch())
         distance = (train.lengths - 1 - torch.as_tensor(train_corpus.key_positions)).numpy()
         slope, off_line = {}, {}
-        for kind in RNN_KINDS:
+        for kind in KINDS:
             grads = verdict_gradients(make_model(kind, len(train_corpus.vocab), seed=seed),
                                       train.ids, train.lengths, train.labels,
                                       train_corpus.key_positions, chunk=None)  # fmt: skip

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from rnn_helpers.checks.engine import Case, NotYetError, run_checks
-from rnn_helpers.practice import last_real_state
+from rnn_helpers.models import last_real_state
 
 __all__ = ["check_last_real_state"]
 

@@ -1,5 +1,5 @@
-"""Tests of rnn_helpers.lessons.n08_rnns_in_practice: what notebook 08 computes beyond
-rnn_helpers.practice (the seed-spread claims themselves are in test_seed_spread_08.py)."""
+"""Notebook 08's lesson module: its experiments and measurements (the seed-spread claims
+themselves are in test_seed_spread_08.py)."""
 
 import numpy as np
 import pytest
@@ -10,6 +10,7 @@ from rnn_helpers.data import NEGATIVE_WORDS, POSITIVE_WORDS, sine_dataset
 from rnn_helpers.lessons.n08_rnns_in_practice import (
     MODEL_KINDS,
     BagOfWordsClassifier,
+    accuracy,
     change_of_mind_corpora,
     chunked_states,
     closed_loop_errors,
@@ -18,17 +19,13 @@ from rnn_helpers.lessons.n08_rnns_in_practice import (
     make_change_of_mind_corpus,
     make_model,
     median_by_distance,
-    tiny_padded_corpus,
-    verdict_gradients,
-)
-from rnn_helpers.practice import (
-    ReviewClassifier,
-    SineForecaster,
-    accuracy,
     review_corpora,
     review_tensors,
+    tiny_padded_corpus,
     train_classifier,
+    verdict_gradients,
 )
+from rnn_helpers.models import ReviewClassifier, SineForecaster
 
 
 @pytest.fixture(autouse=True)

@@ -1,30 +1,26 @@
-"""Tests of rnn_helpers.practice: the torch models, loops and exercise checker of notebook 08."""
+"""Notebook 08's loops and the course's torch models it uses (forecaster, classifier, packing)."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from rnn_helpers import practice
 from rnn_helpers.checks import check_last_real_state, show_solution
+from rnn_helpers.counting import KINDS, count_parameters
 from rnn_helpers.data import make_review_corpus, sine_dataset
-from rnn_helpers.practice import (
-    RNN_KINDS,
-    ReviewClassifier,
-    SineForecaster,
+from rnn_helpers.lessons import n08_rnns_in_practice as practice
+from rnn_helpers.lessons.n08_rnns_in_practice import (
     accuracy,
     closed_loop_forecast,
     comparison_table,
-    count_parameters,
     course_parameter_count,
-    last_real_state,
-    packed_final_state,
     predict,
     review_corpora,
     review_tensors,
     train_classifier,
     train_forecaster,
 )
+from rnn_helpers.models import ReviewClassifier, SineForecaster, last_real_state, packed_final_state
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +108,7 @@ def test_closed_loop_feeds_predictions_back():
 # --------------------------------------------------------------------------- variable lengths
 
 
-@pytest.mark.parametrize("kind", RNN_KINDS)
+@pytest.mark.parametrize("kind", KINDS)
 def test_packed_final_state_equals_gathering_at_lengths_minus_one(kind):
     rng = np.random.default_rng(0)
     torch.manual_seed(0)
@@ -153,7 +149,7 @@ def small_task(seed=0, n=120):
     return train.vocab, review_tensors(*train.batch()), review_tensors(*test.batch())
 
 
-@pytest.mark.parametrize("kind", RNN_KINDS)
+@pytest.mark.parametrize("kind", KINDS)
 def test_classifier_readouts_and_batch_invariance(kind):
     vocab, _, test = small_task()
     model = ReviewClassifier(len(vocab), kind, embed_dim=5, hidden_size=6, seed=2).eval()
@@ -176,7 +172,7 @@ def test_classifier_readouts_and_batch_invariance(kind):
 
 def test_classifier_parameters_and_gate_bias():
     V, D, H = 56, 16, 32
-    counts = {k: count_parameters(ReviewClassifier(V, k)) for k in RNN_KINDS}
+    counts = {k: count_parameters(ReviewClassifier(V, k)) for k in KINDS}
     head, emb = H * 2 + 2, V * D
     assert counts == {
         "rnn": emb + (D * H + H * H + 2 * H) + head,
@@ -217,7 +213,7 @@ def test_gated_models_beat_the_plain_rnn_on_far_away_verdicts(seed):
     train_corpus, test_corpus = review_corpora(seed)
     train, test = review_tensors(*train_corpus.batch()), review_tensors(*test_corpus.batch())
     acc = {}
-    for kind in RNN_KINDS:
+    for kind in KINDS:
         model = ReviewClassifier(len(train_corpus.vocab), kind, seed=seed)
         acc[kind] = train_classifier(model, train, test, seed=seed, progress=False).final_accuracy
     assert acc["rnn"] < 0.7, acc
@@ -292,6 +288,6 @@ def test_show_solution_prints_the_reference(capsys):
     """Notebook 08's "Stuck?" line: rnn_helpers.checks.show_solution(last_real_state)."""
     show_solution(last_real_state)
     out = capsys.readouterr().out
-    assert "rnn_helpers/practice.py" in out
+    assert "rnn_helpers/models.py" in out
     assert "def last_real_state" in out and "lengths - 1" in out
     assert not hasattr(practice, "show_solution"), "one show_solution, in rnn_helpers.checks"
