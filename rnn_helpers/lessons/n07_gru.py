@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from rnn_helpers.data import adding_problem
+from rnn_helpers.models import KINDS, make_regressor, train_regressor
 from rnn_helpers.scratch import gru_step
-from rnn_helpers.torch_models import KINDS, make_regressor, train_regressor
 from rnn_helpers.validate import check_int
 
 __all__ = [
