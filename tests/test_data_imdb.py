@@ -1,4 +1,4 @@
-"""Tests of rnn_helpers.datasets without the network: a small archive in the IMDb layout,
+"""Tests of rnn_helpers.data.imdb without the network: a small archive in the IMDb layout,
 downloads from file:// URLs and from an http server on 127.0.0.1, and the failure messages."""
 
 import functools
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_helpers import datasets
-from rnn_helpers.datasets import (
+from rnn_helpers.data import imdb as datasets
+from rnn_helpers.data.imdb import (
     ChecksumMismatchError,
     DatasetUnavailableError,
     DownloadFailedError,

@@ -1,4 +1,5 @@
-"""Data sets for the course, generated on the spot with fixed seeds (nothing is downloaded).
+"""Data sets for the course, generated on the spot with fixed seeds (nothing is downloaded;
+the one real data set, IMDb reviews on request, is apart in :mod:`rnn_helpers.data.imdb`).
 
 Conventions, the same as in ``rnn_helpers.scratch``:
 
