@@ -19,8 +19,6 @@ experiment should be given the same seed.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from torch import nn
@@ -42,7 +40,6 @@ __all__ = [
     "make_regressor",
     "train_regressor",
     "evaluate_mse",
-    "time_forward_backward",
 ]
 
 _LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -207,25 +204,6 @@ def train_regressor(model: SequenceRegressor, x_train, y_train, x_val=None, y_va
                            desc=f"training {getattr(model, 'kind', '') or 'model'}")
     finally:
         torch.set_num_threads(threads_before)
-
-
-def time_forward_backward(model: nn.Module, x, repeats: int = 5) -> float:
-    """Median seconds of one forward + backward pass of ``model`` on x (T, B, D).
-
-    A first untimed pass warms up; the loss is the sum of the outputs.
-    """
-    repeats = check_int("repeats", repeats)
-    dtype = next(model.parameters()).dtype
-    x = _as_tensor("x", x, dtype, 3)
-    times = []
-    for r in range(repeats + 1):
-        model.zero_grad()
-        start = time.perf_counter()
-        model(x).sum().backward()
-        if r:
-            times.append(time.perf_counter() - start)
-    model.zero_grad()
-    return float(np.median(times))
 
 
 # --------------------------------------------------------------------------- notebook 08

@@ -16,7 +16,6 @@ from rnn_helpers.models import (
     SequenceRegressor,
     evaluate_mse,
     make_regressor,
-    time_forward_backward,
     train_regressor,
 )
 from rnn_helpers.scratch import params_from_torch
@@ -226,10 +225,3 @@ def test_evaluate_mse_is_the_mean_squared_error():
         pred = model(torch.tensor(x, dtype=torch.float32)).numpy()
     assert evaluate_mse(model, x, y, batch_size=7) == pytest.approx(np.mean((pred - y) ** 2),
                                                                     rel=1e-5)
-
-
-def test_time_forward_backward_leaves_no_gradients():
-    model = make_regressor("rnn", 2, 4)
-    seconds = time_forward_backward(model, np.zeros((5, 3, 2)), repeats=2)
-    assert seconds > 0
-    assert all(p.grad is None or not p.grad.abs().sum() for p in model.parameters())

@@ -94,7 +94,6 @@ __all__ = [
     "TaggerResult",
     "train_tagger",
     "future_influence",
-    "tagger_spread",
 ]
 
 # ============================================================ the text and its characters
@@ -828,9 +827,3 @@ def future_influence(model: Tagger, seed: int = 0, cut: int = 7, length: int = 1
     with torch.no_grad():
         a, b = model(torch.as_tensor(x_a)), model(torch.as_tensor(x_b))
     return float((a[: cut + 1] - b[: cut + 1]).abs().max())
-
-
-def tagger_spread(seeds, **kwargs) -> list[tuple[int, float, float]]:
-    """(seed, unidirectional accuracy, bidirectional accuracy) for each seed."""
-    return [(s, train_tagger(False, s, **kwargs).accuracy, train_tagger(True, s, **kwargs).accuracy)
-            for s in seeds]
