@@ -91,10 +91,11 @@ def readme_commands() -> list[str]:
     return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
 
 
-def test_readme_has_exactly_two_commands_and_ci_runs_them():
+def test_readme_has_set_up_test_and_website_commands_and_ci_runs_the_first_two():
     commands = readme_commands()
-    assert len(commands) == 2, commands
-    setup, test = commands
+    assert len(commands) == 3, commands
+    setup, test, website = commands
+    assert website == "python docs/build_site.py"
     assert "pip install -r requirements.txt" in setup and "jupyter lab" in setup
     assert test == "pytest"
     ci = (ROOT / ".ci" / "run").read_text()
