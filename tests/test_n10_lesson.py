@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnn_helpers.attention import dot_product_attention
-from rnn_helpers.data_reversal import (
+from rnn_helpers.data.reversal import (
     ALPHABET,
     GO_ID,
     PAD_ID,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rnn_helpers.data_reversal import ALPHABET
+from rnn_helpers.data.reversal import ALPHABET
 from rnn_helpers.lessons.n10_seq2seq_and_attention import (
     AttentionExample,
     attention_example,

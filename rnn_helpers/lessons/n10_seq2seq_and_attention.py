@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnn_helpers.data_reversal import (
+from rnn_helpers.data.reversal import (
     FIRST_LETTER_ID,
     GO_ID,
     PAD_ID,
@@ -103,7 +103,7 @@ LENGTH_GROUPS = {"short (4-6)": (4, 6), "middle (7-9)": (7, 9), "long (10-12)": 
 
 @functools.lru_cache(maxsize=4)
 def reversal_task(seed: int = 0) -> ReversalData:
-    """The notebook's strings (:func:`rnn_helpers.data_reversal.reversal_strings` with
+    """The notebook's strings (:func:`rnn_helpers.data.reversal.reversal_strings` with
     SETUP's sizes), cached per seed."""
     return reversal_strings(SETUP["n_train"], SETUP["n_val"], min_len=SETUP["min_len"],
                             max_len=SETUP["max_len"], seed=seed)
