@@ -9,6 +9,7 @@ About 15 s of training on a quiet 2-core machine."""
 import numpy as np
 import pytest
 
+from rnn_helpers.counting import count_parameters
 from rnn_helpers.lessons import n10_seq2seq_and_attention as n10
 
 SEEDS = range(5)
@@ -52,6 +53,6 @@ def test_more_parameters_do_not_save_the_plain_model():
         task = n10.reversal_task(seed)
         bigger = n10.train_model("plain", seed, progress=False, hidden_size=96)
         attention = n10.make_seq2seq("attention", task.vocab_size, seed)
-        assert n10.count_parameters(bigger.model) > 1.4 * n10.count_parameters(attention)
+        assert count_parameters(bigger.model) > 1.4 * count_parameters(attention)
         acc = bigger.accuracy
         assert acc.at(10, 12) < 0.4 and acc.by_step_forced[6:].mean() < 0.5, seed

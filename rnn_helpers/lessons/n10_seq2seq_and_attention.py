@@ -61,7 +61,6 @@ __all__ = [
     "torch_attention",
     "Seq2Seq",
     "make_seq2seq",
-    "count_parameters",
     "train_seq2seq",
     "greedy_decode",
     "LengthAccuracy",
@@ -236,11 +235,6 @@ def make_seq2seq(kind: str, vocab_size: int, seed: int = 0, **sizes) -> Seq2Seq:
                         embed_size=sizes.get("embed_size", SETUP["embed_size"]),
                         hidden_size=sizes.get("hidden_size", SETUP["hidden_size"]))
     return model
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of entries in all of ``model.parameters()``."""
-    return sum(p.numel() for p in model.parameters())
 
 
 # --------------------------------------------------------------------------- training
