@@ -7,11 +7,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rnn_helpers.scratch.init import GATES
 from rnn_helpers.validate import check_choice, check_int
 
-# Weight blocks per layer: the RNN has one, the LSTM four (i, f, g, o), the GRU three (r, z, n).
-N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-KINDS = tuple(N_GATES)
+# Weight blocks per layer, from the library's one list of cell kinds (scratch.init.GATES):
+# the RNN has one, the LSTM four (i, f, g, o), the GRU three (r, z, n).
+N_GATES = {kind: len(blocks) for kind, blocks in GATES.items()}
+KINDS = tuple(GATES)
 
 
 def recurrent_parameter_count(kind: str, input_size: int, hidden_size: int, *,

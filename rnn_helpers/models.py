@@ -25,6 +25,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnn_helpers.counting import KINDS
+from rnn_helpers.scratch import gate_rows
 from rnn_helpers.seed import SEED
 from rnn_helpers.train import History
 from rnn_helpers.train.torch_loop import torch_shuffled_batches, train_torch
@@ -37,6 +38,7 @@ __all__ = [
     "packed_final_state",
     "SineForecaster",
     "SequenceRegressor",
+    "set_torch_gate_bias",
     "make_regressor",
     "train_regressor",
     "evaluate_mse",
@@ -50,6 +52,17 @@ def _resolve_seed(seed) -> int:
     return SEED if seed is None else check_int("seed", seed, minimum=0)
 
 
+def set_torch_gate_bias(layer: nn.Module, gate: str, value: float) -> None:
+    """Set the bias of gate ``gate`` of a one-layer ``nn.LSTM`` / ``nn.GRU``, in place, by
+    the rule of :func:`rnn_helpers.scratch.set_gate_bias`: the sum b_ih + b_hh of the
+    gate's block is ``value``, all of it in b_ih (b_hh's block is 0)."""
+    kind = "lstm" if isinstance(layer, nn.LSTM) else "gru"
+    rows = gate_rows(kind, gate, layer.hidden_size)
+    with torch.no_grad():
+        layer.bias_ih_l0[rows] = value
+        layer.bias_hh_l0[rows] = 0.0
+
+
 class SequenceRegressor(nn.Module):
     """One recurrent layer (RNN, LSTM or GRU) and a linear head on its last hidden state.
 
@@ -58,9 +71,9 @@ class SequenceRegressor(nn.Module):
         input_size: D, features per time step.
         hidden_size: H.
         output_size: O, numbers predicted per sequence.
-        forget_bias: for an LSTM, the value the forget gate's bias starts at (b_ih and
-            b_hh of the f block both set to forget_bias / 2, so their sum, the scratch
-            ``b``, is forget_bias); None keeps torch's random initial bias. Ignored for
+        forget_bias: for an LSTM, the value the forget gate's bias starts at (the sum
+            b_ih + b_hh of the f block, the scratch ``b``, by :func:`set_torch_gate_bias`'s
+            rule); None keeps torch's random initial bias. Ignored for
             the other kinds.
 
     Attributes:
@@ -78,10 +91,7 @@ class SequenceRegressor(nn.Module):
         self.rnn = _LAYERS[kind](D, H)
         self.head = nn.Linear(H, O)
         if forget_bias is not None and kind == "lstm":
-            with torch.no_grad():
-                # Gate order i, f, g, o: the f block is rows H .. 2H-1 of each bias.
-                self.rnn.bias_ih_l0[H : 2 * H] = forget_bias / 2
-                self.rnn.bias_hh_l0[H : 2 * H] = forget_bias / 2
+            set_torch_gate_bias(self.rnn, "f", forget_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (T, B, D) -> predictions (B, O) from the last hidden state."""
@@ -286,11 +296,7 @@ class ReviewClassifier(nn.Module):
             self.rnn = _LAYERS[kind](embed_dim, hidden_size)
             self.head = nn.Linear(hidden_size, num_classes)
         if gate_bias is not None and kind != "rnn":
-            # Gate blocks: LSTM i, f, g, o and GRU r, z, n; the second block is f or z.
-            H = hidden_size
-            with torch.no_grad():
-                self.rnn.bias_ih_l0[H : 2 * H].fill_(gate_bias)
-                self.rnn.bias_hh_l0[H : 2 * H].zero_()
+            set_torch_gate_bias(self.rnn, "f" if kind == "lstm" else "z", gate_bias)
 
     @property
     def name(self) -> str:

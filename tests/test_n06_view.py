@@ -1,25 +1,19 @@
-"""The gate views of notebooks 06 ("time step") and 07 ("update gate bias"), driven headlessly."""
+"""Notebook 06's view, the "time step" gate viewer, driven headlessly."""
 
 import io
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 from PIL import Image
 
 from rnn_helpers import scratch
-from rnn_helpers.cells import gru_survival, lstm_gate_trace, memory_units
 from rnn_helpers.data import adding_problem
+from rnn_helpers.lessons.n06_lstm import lstm_gate_trace
 from rnn_helpers.widgets.base import BlitFigureImage
-from rnn_helpers.widgets.gates import (
-    LSTMGateViewer,
-    UpdateGateMemoryView,
-    describe_gates_at,
-    describe_survival,
-    unit_order,
-)
+from rnn_helpers.widgets.n06_lstm import LSTMGateViewer, describe_gates_at, unit_order
 
 T = 24
+MEMORY = (3, 0, 5, 1)  # four memory units, M1 first (chosen by the caller)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +33,7 @@ def _pixels(png: bytes) -> np.ndarray:
 
 def test_gate_viewer_slider_and_layout(sequence, lstm_params):
     x, y = sequence
-    view = LSTMGateViewer(lstm_params, x, target=y, prediction=0.9)
+    view = LSTMGateViewer(lstm_params, x, MEMORY, target=y, prediction=0.9)
     assert view.slider.description == "time step"
     assert (view.slider.min, view.slider.max, view.slider.value) == (0, T - 1, view.marks[0])
     assert view.marks == [int(m) for m in np.flatnonzero(x[:, 1])]
@@ -54,9 +48,9 @@ def test_gate_viewer_slider_and_layout(sequence, lstm_params):
 
 def test_gate_viewer_updates_artists_from_the_trace(sequence, lstm_params):
     x, y = sequence
-    view = LSTMGateViewer(lstm_params, x, target=y, prediction=0.9)
+    view = LSTMGateViewer(lstm_params, x, MEMORY, target=y, prediction=0.9)
     trace = lstm_gate_trace(lstm_params, x)
-    memory = memory_units(trace, view.marks, 4)
+    memory = list(MEMORY)
     np.testing.assert_array_equal(view.memory, memory)
     renders = view.figure.renders
     n_axes = len(view.figure.fig.axes)
@@ -81,9 +75,9 @@ def test_gate_viewer_updates_artists_from_the_trace(sequence, lstm_params):
 
 def test_heatmap_rows_put_the_memory_units_first(sequence, lstm_params):
     x, _ = sequence
-    view = LSTMGateViewer(lstm_params, x, k=3)
+    view = LSTMGateViewer(lstm_params, x, [4, 1, 2])
     order = unit_order(view.trace, view.memory)
-    assert list(order[:3]) == list(view.memory) and sorted(order) == list(range(6))
+    assert list(order[:3]) == [4, 1, 2] and sorted(order) == list(range(6))
     image = view.axes_heat[1].images[0]
     np.testing.assert_allclose(image.get_array(), view.trace["f"][:, order].T)
 
@@ -91,25 +85,35 @@ def test_heatmap_rows_put_the_memory_units_first(sequence, lstm_params):
 def test_gate_messages_name_write_hold_and_nothing_yet():
     trace = {k: np.full((10, 3), 0.5) for k in "ifgo"}
     trace["c"] = np.zeros((10, 3))
-    trace["c"][3:] = 1.0
-    trace["c"][7:] = 1.5
+    trace["c"][3:, 1] = 1.0
+    trace["c"][7:, 1] = 1.5
+    trace["c"][:, 0] = np.arange(10.0)  # another unit, moving all the time
+    trace["i"][3, 1] = 0.9
     x = np.zeros((10, 2))
     x[[3, 7], 0] = [0.25, 0.75]
-    memory = [0, 1]
-    assert "nothing marked yet" in describe_gates_at(trace, 1, x, [3, 7], memory)
-    assert "first marked number (0.250)" in describe_gates_at(trace, 3, x, [3, 7], memory)
-    assert "jumps by 1.00" in describe_gates_at(trace, 3, x, [3, 7], memory)
-    assert "second marked number (0.750)" in describe_gates_at(trace, 7, x, [3, 7], memory)
-    held = describe_gates_at(trace, 5, x, [3, 7], memory)
-    assert "is held" in held and "moves by only 0.000" in held
-    assert "answers 1.230" in describe_gates_at(trace, 9, x, [3, 7], memory, prediction=1.23)
+    assert "nothing marked yet" in describe_gates_at(trace, 1, x, [3, 7], 1)
+    first = describe_gates_at(trace, 3, x, [3, 7], 1)
+    assert "first marked number (0.250)" in first and "input gate i = 0.90" in first
+    assert "changes by +1.000" in first
+    assert "second marked number (0.750)" in describe_gates_at(trace, 7, x, [3, 7], 1)
+    held = describe_gates_at(trace, 5, x, [3, 7], 1)
+    assert "is held" in held and "changes by +0.000" in held
+    moving = describe_gates_at(trace, 5, x, [3, 7], 0)  # unit 0 moves as much as at the marks
+    assert "is held" not in moving and "changes by +1.000" in moving
+    assert "answers 1.230" in describe_gates_at(trace, 9, x, [3, 7], 1, prediction=1.23)
 
 
 def test_gate_viewer_refuses_inputs_that_are_not_one_adding_sequence(lstm_params):
     with pytest.raises(ValueError, match="two marked steps"):
-        LSTMGateViewer(lstm_params, np.zeros((T, 2)))
+        LSTMGateViewer(lstm_params, np.zeros((T, 2)), MEMORY)
     with pytest.raises(ValueError, match=r"\(T, 2\)"):
-        LSTMGateViewer(lstm_params, np.zeros((T, 3)))
+        LSTMGateViewer(lstm_params, np.zeros((T, 3)), MEMORY)
+
+
+@pytest.mark.parametrize("memory", [[], [0, 0], [6], [-1], [0, 1, 2, 3, 4]])
+def test_gate_viewer_refuses_bad_memory_units(sequence, lstm_params, memory):
+    with pytest.raises(ValueError, match="memory"):
+        LSTMGateViewer(lstm_params, sequence[0], memory)
 
 
 def test_blit_render_matches_a_full_redraw():
@@ -131,44 +135,3 @@ def test_blit_render_matches_a_full_redraw():
     assert full.shape == blit.shape
     # identical but for the odd pixel where the moving line meets a spine (drawn over it)
     assert np.count_nonzero(np.abs(full - blit).max(axis=2) > 2) <= 3
-
-
-def test_update_gate_view_slider_and_curves():
-    view = UpdateGateMemoryView(b_z=2.0, steps=40)
-    assert view.slider.description == "update gate bias"
-    assert (view.slider.min, view.slider.max) == (-3.0, 6.0)
-    renders = view.figure.renders
-    pictures = set()
-    values = [view.slider.min, 0.0, 2.5, view.slider.max]
-    for b_z in values:
-        view.slider.value = b_z
-        run = gru_survival(view.params, b_z, 40, seed=0)
-        np.testing.assert_allclose(view.kept_line.get_ydata(), np.r_[1.0, run["kept"]])
-        z = 1 / (1 + np.exp(-b_z))
-        np.testing.assert_allclose(view.pred_line.get_ydata(), z ** np.arange(41))
-        np.testing.assert_allclose(view.z_dot.get_ydata(), [z])
-        assert "half of the memory survives" in view.message.text
-        assert f"update gate bias {b_z:.2f}" in view.message.text
-        pictures.add(view.figure.widget.value)
-    assert view.figure.renders == renders + len(values)
-    assert len(pictures) == len(values)
-    assert len(view.figure.fig.axes) == 2, "the figure is updated, not stacked"
-    assert "longer than the 40 steps" in view.message.text  # b_z = 6: half-life ~280 steps
-    # the initial state is h0 = h_{-1}; h_0 is the state after step 0 and must not be named
-    labels = [view.ax.get_xlabel(), view.ax.get_ylabel(), view.ax.get_title()]
-    assert not any("h_0" in label for label in labels)
-    assert "h_{-1}" in view.ax.get_xlabel()
-
-
-def test_survival_message_uses_the_measured_half_life():
-    kept = 0.8 ** np.arange(1, 31)
-    result = {"kept": kept, "predicted": 0.8 ** np.arange(1, 31)}
-    text = describe_survival(result)
-    assert "half of the memory survives 3.1 steps" in text and "says 3.1" in text
-    assert "update gate bias 1.39" in text
-
-
-def test_views_draw_on_their_own_figures():
-    view = UpdateGateMemoryView(steps=10)
-    assert isinstance(view.figure.fig, Figure)
-    assert bytes(view.figure.widget.value).startswith(b"\x89PNG")
