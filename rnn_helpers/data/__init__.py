@@ -225,8 +225,10 @@ def adding_problem(n_samples: int, seq_len: int, seed: int = 0) -> tuple[np.ndar
     marker that is 1 at exactly two steps and 0 elsewhere. One marker lies in the first half
     (steps ``0 .. seq_len//2 - 1``), the other in the second half (``seq_len//2 .. T-1``).
     The target is the sum of the two marked values. A model that ignores the input and
-    always answers the mean (1.0) scores MSE = Var(u1 + u2) = 2/12 ≈ 0.167; beating that
-    clearly needs a memory that spans up to ``seq_len`` steps.
+    always answers the mean (1.0) scores MSE = Var(u1 + u2) = 2/12 ≈ 0.167. Remembering
+    only the second number (at most ``seq_len - seq_len//2 - 1`` steps before the last step)
+    and answering u2 + 0.5 halves that, to Var(u1) = 1/12 ≈ 0.083; going below 1/12 needs
+    the first number too, ``seq_len - seq_len//2`` to ``seq_len - 1`` steps back.
 
     Args:
         n_samples: number of sequences N, >= 1.
