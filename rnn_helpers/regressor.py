@@ -139,7 +139,7 @@ def _forward(params, x, nonlinearity, every_step):
     h_out = h if every_step else h[-1]  # the head reads every state, or the last one
     if not np.isfinite(h_out).all():
         return h_out @ params["W_hy"].T + params["b_y"], rnn_cache, None, h
-    y_hat, head_cache = linear_forward(h_out, params["W_hy"], params["b_y"])
+    y_hat, head_cache = linear_forward(h_out, params)
     return y_hat, rnn_cache, head_cache, h
 
 

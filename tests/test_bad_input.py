@@ -190,19 +190,19 @@ FORWARD_CASES = [
     ),
     # output layer
     (
-        lambda: linear_forward(H0, np.zeros((2, 5)), np.zeros(2)),
+        lambda: linear_forward(H0, {"W_hy": np.zeros((2, 5)), "b_y": np.zeros(2)}),
         ValueError,
         "h: expected shape (..., H) with H = 5 (the columns of W_hy), got (3, 4)",
     ),
     (
-        lambda: linear_forward(H0, np.zeros((2, 4)), np.zeros(3)),
+        lambda: linear_forward(H0, {"W_hy": np.zeros((2, 4)), "b_y": np.zeros(3)}),
         ValueError,
-        "b_y: expected shape (2,), got (3,)",
+        "params['b_y']: expected shape (2,), got (3,)",
     ),
     (
-        lambda: linear_forward(H0, np.zeros(4), np.zeros(1)),
+        lambda: linear_forward(H0, {"W_hy": np.zeros(4), "b_y": np.zeros(1)}),
         ValueError,
-        "W_hy: expected a 2-D array (O, H), got shape (4,)",
+        "params['W_hy']: expected a 2-D array (O, H), got shape (4,)",
     ),
     # init helpers
     (lambda: init_rnn_params(2, 0), ValueError, "hidden_size: expected an integer >= 1, got 0"),
@@ -310,7 +310,7 @@ BACKWARD_CASES = [
     ),
     (
         lambda: linear_backward(
-            np.zeros((3, 3)), linear_forward(H0, np.zeros((2, 4)), np.zeros(2))[1]
+            np.zeros((3, 3)), linear_forward(H0, {"W_hy": np.zeros((2, 4)), "b_y": np.zeros(2)})[1]
         ),  # noqa: E501
         ValueError,
         "dy: expected shape (3, 2), got (3, 3)",

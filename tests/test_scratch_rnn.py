@@ -305,7 +305,7 @@ def test_linear_matches_torch(lead):
     h = np.random.default_rng(12).standard_normal(lead + (H,))
     dy = np.random.default_rng(13).standard_normal(lead + (O,))
     W, b = layer.weight.detach().numpy().copy(), layer.bias.detach().numpy().copy()
-    y, cache = linear_forward(h, W, b)
+    y, cache = linear_forward(h, {"W_hy": W, "b_y": b})
     ht = torch.tensor(h, requires_grad=True)
     y_ref = layer(ht)
     (y_ref * torch.tensor(dy)).sum().backward()
@@ -321,11 +321,11 @@ def test_linear_finite_differences():
     rng = np.random.default_rng(14)
     h, dy = rng.standard_normal((3, 2, H)), rng.standard_normal((3, 2, O))
     p = init_linear_params(H, O, seed=14)
-    _, cache = linear_forward(h, p["W_hy"], p["b_y"])
+    _, cache = linear_forward(h, p)
     grads = linear_backward(dy, cache)
 
     def loss(q):
-        return np.sum(dy * linear_forward(q["h"], q["W_hy"], q["b_y"])[0])
+        return np.sum(dy * linear_forward(q["h"], q)[0])
 
     result = gradcheck_report(loss, dict(p, h=h), grads, verbose=False)
     assert result.ok, result.message()

@@ -53,7 +53,7 @@ def test_02_claims_for_every_seed(seed):
     x_train, y_train, _, _ = sine_dataset(10, seed=seed)
     h, _ = scratch.rnn_forward(x_train, None, scratch.init_rnn_params(1, 20, seed=seed))
     head = scratch.init_linear_params(20, 1, seed=seed + 1)
-    y_hat, _ = scratch.linear_forward(h[-1], head["W_hy"], head["b_y"])
+    y_hat, _ = scratch.linear_forward(h[-1], head)
     assert np.mean((x_train[-1] - y_train) ** 2) < np.mean((y_hat - y_train) ** 2)
     noise = sine_dataset(10, seed=seed)[1] - sine_dataset(10, seed=seed, noise=0.0)[1]
     assert abs(noise.std() - 0.1) < 0.01

@@ -279,7 +279,7 @@ def scalar_example_by_code(example: dict = SCALAR_EXAMPLE) -> dict:
               "b_h": np.array([example["b"]])}  # fmt: skip
     W_hy, b_y = np.array([[example["w_y"]]]), np.array([example["c"]])
     h, rnn_cache = rnn_forward(x, np.zeros((1, 1)), params)
-    y_hat, head_cache = linear_forward(h, W_hy, b_y)
+    y_hat, head_cache = linear_forward(h, {"W_hy": W_hy, "b_y": b_y})
     dy_hat = y_hat - y  # d/dy_hat of (y_hat - y)^2 / 2
     head = linear_backward(dy_hat, head_cache)
     grads = rnn_backward(head["h"], rnn_cache)

@@ -561,7 +561,7 @@ def input_gradient_norms(params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarr
     x = np.asarray(x, dtype=np.float64)
     rnn = {k: params[k] for k in ("W_xh", "W_hh", "b_h")}
     h, cache = rnn_forward(x, None, rnn)
-    y_hat, head_cache = linear_forward(h[-1], params["W_hy"], params["b_y"])
+    y_hat, head_cache = linear_forward(h[-1], params)
     # Per-sequence losses (y_hat - y)^2, summed: each sequence's gradient stays its own.
     head = linear_backward(2.0 * (y_hat - y), head_cache)
     dh = np.zeros_like(h)

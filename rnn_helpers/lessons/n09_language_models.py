@@ -364,7 +364,7 @@ def char_rnn_chunk(params: dict, inputs, targets, h0) -> tuple[float, dict, np.n
     """
     V = params["W_hy"].shape[0]
     h, rnn_cache = rnn_forward(one_hot(inputs, V), h0, params)           # (k, B, H)
-    logits, head_cache = linear_forward(h, params["W_hy"], params["b_y"])  # (k, B, V)
+    logits, head_cache = linear_forward(h, params)  # (k, B, V)
     loss, ce_cache = softmax_cross_entropy_forward(logits, targets)
     dlogits = softmax_cross_entropy_backward(1.0, ce_cache)["logits"]
     head = linear_backward(dlogits, head_cache)
@@ -379,7 +379,7 @@ def char_rnn_logits(params: dict, inputs, h0=None) -> tuple[np.ndarray, np.ndarr
     the last state (B, H)), reading ``inputs`` (T, B) from ``h0`` (None: zeros)."""
     V = params["W_hy"].shape[0]
     h, _ = rnn_forward(one_hot(inputs, V), h0, params)
-    return linear_forward(h, params["W_hy"], params["b_y"])[0], h[-1]
+    return linear_forward(h, params)[0], h[-1]
 
 
 def char_rnn_perplexity(params: dict, ids) -> float:

@@ -12,37 +12,39 @@ from rnn_helpers.validate import (
     check_finite,
     check_shape,
     check_upstream,
+    get_params,
     shape_str,
 )
 
 
-def linear_forward(h, W_hy, b_y):
+def linear_forward(h, params):
     """Apply an affine map to the last axis of h.
 
     Inputs:
     - h: hidden states, shape (..., H), e.g. (B, H) or (T, B, H)
-    - W_hy: weights, shape (O, H)
-    - b_y: bias, shape (O,)
+    - params: dict with W_hy (O, H) and b_y (O,), like every other layer's params (extra
+      keys, such as a whole model's W_xh, are ignored)
 
     Returns a tuple of:
     - y: outputs, shape (..., O)
     - cache: what linear_backward needs
     """
     h = as_float_array("h", h)
-    W_hy = as_float_array("W_hy", W_hy)
-    b_y = as_float_array("b_y", b_y)
+    p = get_params(params, ("W_hy", "b_y"))
+    W_hy, b_y = p["W_hy"], p["b_y"]
     if W_hy.ndim != 2 or 0 in W_hy.shape:
-        raise ValueError(f"W_hy: expected a 2-D array (O, H), got shape {shape_str(W_hy.shape)}")
+        raise ValueError(
+            f"params['W_hy']: expected a 2-D array (O, H), got shape {shape_str(W_hy.shape)}")
     O, H = W_hy.shape
     if h.ndim == 0 or h.shape[-1] != H:
         raise ValueError(
             f"h: expected shape (..., H) with H = {H} (the columns of W_hy), "
             f"got {shape_str(h.shape)}"
         )
-    check_shape("b_y", b_y, (O,), note=f"O = {O} outputs from the rows of W_hy")
+    check_shape("params['b_y']", b_y, (O,), note=f"O = {O} outputs from the rows of W_hy")
     check_finite("h", h)
-    check_finite("W_hy", W_hy)
-    check_finite("b_y", b_y)
+    check_finite("params['W_hy']", W_hy)
+    check_finite("params['b_y']", b_y)
 
     y = np.dot(h.reshape(-1, H), W_hy.T) + b_y
     return y.reshape(h.shape[:-1] + (O,)), {"h": h, "W_hy": W_hy}
