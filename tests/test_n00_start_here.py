@@ -31,7 +31,7 @@ def test_every_slider_value_redraws_in_place_with_a_sentence():
     renders = view.figure.renders
     for a in (view.slider.min, 0.5, 1.0, view.slider.max):
         view.slider.value = a
-        np.testing.assert_allclose(view.line.get_ydata(), a ** np.arange(view.steps))
+        np.testing.assert_allclose(view.line.get_ydata(), a ** np.arange(view.T))
         assert view.message.text.startswith(f"a = {a:.2f}")
         pictures.add(view.figure.widget.value)
     assert view.figure.renders == renders + 4
@@ -39,10 +39,10 @@ def test_every_slider_value_redraws_in_place_with_a_sentence():
     assert len(view.figure.fig.axes) == 1, "the figure is updated, not stacked"
 
 
-@pytest.mark.parametrize("steps", [0, -3, 2.5, True])
-def test_bad_steps_are_refused_with_the_argument_name(steps):
-    with pytest.raises(ValueError, match="steps"):
-        impulse_response(0.5, steps)
+@pytest.mark.parametrize("T", [0, -3, 2.5, True])
+def test_bad_lengths_are_refused_with_the_argument_name(T):
+    with pytest.raises(ValueError, match="^T: expected an integer"):
+        impulse_response(0.5, T)
 
 
 def test_labelled_slider_refuses_a_value_outside_its_range():

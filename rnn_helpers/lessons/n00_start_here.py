@@ -29,38 +29,38 @@ def memory_step(h_prev, x_t, a):
     return a * h_prev + x_t
 
 
-def impulse_response(a: float, steps: int = 30) -> np.ndarray:
+def impulse_response(a: float, T: int = 30) -> np.ndarray:
     """The memory h_t = a·h_{t-1} + x_t for x = (1, 0, 0, ...) and h_{-1} = 0.
 
     Args:
         a: the memory factor (any finite real number).
-        steps: how many time steps T to compute (T >= 1).
+        T: how many time steps to compute (T >= 1).
 
     Returns:
         h: array of shape (T,), h[t] = a**t.
     """
-    steps, a = check_int("steps", steps), check_real("a", a)
-    h = np.empty(steps)
+    T, a = check_int("T", T), check_real("a", a)
+    h = np.empty(T)
     state = 0.0
-    for t in range(steps):
+    for t in range(T):
         x_t = 1.0 if t == 0 else 0.0
         state = memory_step(state, x_t, a)
         h[t] = state
     return h
 
 
-def describe_memory(a: float, steps: int = 30) -> str:
+def describe_memory(a: float, T: int = 30) -> str:
     """A plain sentence saying whether the impulse fades, persists or blows up."""
-    h = impulse_response(a, steps)
+    h = impulse_response(a, T)
     last = h[-1]
     if np.isclose(abs(a), 1.0):
-        return f"a = {a:.2f}: the impulse persists — after {steps} steps h is still {last:.3g}."
+        return f"a = {a:.2f}: the impulse persists — after {T} steps h is still {last:.3g}."
     if abs(a) < 1.0:
         if a == 0:
             return "a = 0.00: no memory at all — the impulse is forgotten after one step."
         return (f"a = {a:.2f}: the impulse fades — it halves every {half_life(abs(a)):.1f} "
-                f"steps and is {abs(last):.2g} after {steps} steps.")
-    return (f"a = {a:.2f}: the memory blows up — after {steps} steps h = {last:.3g}, "
+                f"steps and is {abs(last):.2g} after {T} steps.")
+    return (f"a = {a:.2f}: the memory blows up — after {T} steps h = {last:.3g}, "
             "growing without bound.")
 
 

@@ -15,16 +15,16 @@ __all__ = ["MemoryExplorer", "WidgetCheck", "memory_explorer", "widget_check"]
 class MemoryExplorer:
     """Slider "memory a" (0 … 1.5) and a plot of h_t after a single impulse at t = 0."""
 
-    def __init__(self, a: float = 0.8, steps: int = 30):
-        self.steps = steps
+    def __init__(self, a: float = 0.8, T: int = 30):
+        self.T = T
         self.slider = labelled_slider("memory a", 0.0, 1.5, 0.05, a)
         self.figure = FigureImage(figsize=(6.4, 3.0))
         self.message = Message()
         ax = self.figure.fig.subplots()
-        t = np.arange(steps)
+        t = np.arange(T)
         ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
-        ax.text(steps - 1, 1.0, "size of the impulse", color="0.4", ha="right", va="bottom")
-        (self.line,) = ax.plot(t, np.zeros(steps), "o-", color=PALETTE[0], ms=3)
+        ax.text(T - 1, 1.0, "size of the impulse", color="0.4", ha="right", va="bottom")
+        (self.line,) = ax.plot(t, np.zeros(T), "o-", color=PALETTE[0], ms=3)
         ax.set_xlabel("time step t (impulse x_0 = 1 at t = 0)")
         ax.set_ylabel("memory h_t")
         ax.set_yscale("symlog", linthresh=1.0)
@@ -38,18 +38,18 @@ class MemoryExplorer:
 
     def update(self, a: float) -> None:
         """Redraw the plot and the sentence for memory factor ``a``."""
-        h = impulse_response(a, self.steps)
+        h = impulse_response(a, self.T)
         self.line.set_ydata(h)
         self.ax.set_ylim(0, max(2.0, 1.5 * float(np.max(h))))
         self.ax.set_title(f"h_t = a·h_(t-1) + x_t with a = {a:.2f}")
-        self.message.set(describe_memory(a, self.steps), "warn" if a > 1.0 + 1e-9 else "info")
-        self.figure.alt = f"Line plot of the memory h_t over {self.steps} steps for a = {a:.2f}."
+        self.message.set(describe_memory(a, self.T), "warn" if a > 1.0 + 1e-9 else "info")
+        self.figure.alt = f"Line plot of the memory h_t over {self.T} steps for a = {a:.2f}."
         self.figure.render()
 
 
-def memory_explorer(a: float = 0.8, steps: int = 30):
+def memory_explorer(a: float = 0.8, T: int = 30):
     """Build the "memory a" explorer and return its widget (display it in a cell)."""
-    return MemoryExplorer(a, steps).widget
+    return MemoryExplorer(a, T).widget
 
 
 class WidgetCheck:
