@@ -102,8 +102,12 @@ def test_seeded_construction_leaves_the_global_generator_alone(models):
     for (name, p), (_, p2) in zip(models["attention"].named_parameters(), again.named_parameters(),
                                   strict=True):
         assert torch.equal(p, p2), name
-    shared = dict(models["plain"].named_parameters())  # the two kinds share their common start
-    assert torch.equal(shared["encoder.weight_hh_l0"], again.encoder.weight_hh_l0)
+    # The two kinds built with one seed share embeddings, encoder and decoder; heads differ.
+    plain = n10.make_seq2seq("plain", 28, seed=5)
+    heads = ("combine.", "out.", "query.", "key.")
+    for name, p in plain.named_parameters():
+        if not name.startswith(heads):
+            assert torch.equal(p, dict(again.named_parameters())[name]), name
     with pytest.raises(ValueError, match=r"^kind: expected one of 'plain', 'attention'"):
         n10.make_seq2seq("transformer", 28)
 
@@ -170,3 +174,16 @@ def test_teacher_forced_accuracy_reads_the_true_letters(models):
     np.testing.assert_allclose(forced, (best == b.tgt).mean(axis=1))
     with pytest.raises(ValueError, match=r"^strings: expected strings of one length"):
         n10.forced_step_accuracy(model, ["ab", "abc"], ALPHABET)
+
+
+def test_forced_attention_weights_are_rows_of_a_softmax_over_the_real_letters(models):
+    strings = ["abc", "hello", "z"]
+    alphabet = n10.reversal_task(0).alphabet
+    weights = n10.forced_attention_weights(models["attention"], strings, alphabet)
+    assert weights.shape == (3, 5, 5)
+    for b, s in enumerate(strings):
+        n = len(s)
+        assert np.allclose(weights[b, :n].sum(axis=1), 1.0)
+        assert np.all(weights[b, :, n:] == 0)  # padding never gets weight
+    with pytest.raises(ValueError, match="^model: expected an attention model"):
+        n10.forced_attention_weights(models["plain"], strings, alphabet)

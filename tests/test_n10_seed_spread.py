@@ -56,3 +56,14 @@ def test_more_parameters_do_not_save_the_plain_model():
         assert count_parameters(bigger.model) > 1.4 * count_parameters(attention)
         acc = bigger.accuracy
         assert acc.at(10, 12) < 0.4 and acc.by_step_forced[6:].mean() < 0.5, seed
+
+
+def test_with_teacher_forcing_the_weights_follow_the_anti_diagonal_more_closely(runs):
+    """The notebook measures the share both ways: teacher-forced > greedy in every seed."""
+    for seed, pair in runs.items():
+        task = n10.reversal_task(seed)
+        model = pair["attention"].model
+        share, mass = n10.diagonal_share(model, task.val, task.alphabet, forced=True)
+        share_g, mass_g = n10.diagonal_share(model, task.val, task.alphabet)
+        assert share > 0.85 and mass > 0.75, (seed, share, mass)
+        assert share > share_g > 0.6 and mass_g > 0.5, (seed, share, share_g)

@@ -4,9 +4,9 @@ attention.
 Both models read a string with the same encoder and write it backwards with the same
 decoder; they differ in one thing only, what the decoder may look at:
 
-- **plain** (Sutskever et al. 2014, Cho et al. 2014): the encoder's final state starts
-  the decoder, and that one fixed-size vector is all the decoder ever learns about the
-  input;
+- **plain** (in the style of Sutskever et al. 2014 and Cho et al. 2014, with Bahdanau et
+  al. 2015's bidirectional encoder): the encoder's final state starts the decoder, and that
+  one fixed-size vector is all the decoder ever learns about the input;
 - **attention** (Bahdanau et al. 2015; the form here is Luong et al. 2015's): at every
   output step the decoder state asks a query and takes a weighted average of *all* the
   encoder's states, the weights from :func:`torch_attention`, the same dot-product
@@ -21,7 +21,8 @@ attention weights are (B, T_out, T_in) as in the NumPy function.
 - :func:`greedy_decode`, :func:`length_accuracy`: greedy decoding and the accuracy
   against input length;
 - :func:`train_model` (cached per kind and seed), :func:`spread_table`: the experiment;
-- :func:`attention_example`: one validation string for the "output step" view.
+- :func:`attention_example`: one validation string for the "output step" view;
+- :func:`forced_attention_weights`, :func:`diagonal_share`: where the attention model looks.
 
 Every function takes its seeds explicitly; the notebook passes ``rnn_helpers.SEED``-derived
 values, the tests pass 0 … 9.
@@ -72,6 +73,7 @@ __all__ = [
     "spread_table",
     "AttentionExample",
     "attention_example",
+    "forced_attention_weights",
     "diagonal_share",
 ]
 
@@ -226,7 +228,9 @@ class Seq2Seq(nn.Module):
 def make_seq2seq(kind: str, vocab_size: int, seed: int = 0, **sizes) -> Seq2Seq:
     """A :class:`Seq2Seq` ("plain" or "attention") whose initial weights depend only on
     ``seed``: torch's global generator is seeded just for the construction, then put back
-    as it was. The two kinds built with one seed share their common layers' weights."""
+    as it was. The two kinds built with one seed start with the same embeddings, encoder and
+    decoder (they are created first); their heads differ (W_c has another shape, and W_q,
+    W_k are drawn before W_c and W_out in the attention model)."""
     kind = check_choice("kind", kind, KINDS)
     seed = check_int("seed", seed, 0)
     with torch.random.fork_rng(devices=[]):
@@ -466,10 +470,28 @@ def attention_example(model: Seq2Seq, source: str, alphabet: str) -> AttentionEx
     return AttentionExample(source, source[::-1], written, weights[0])
 
 
-def diagonal_share(model: Seq2Seq, strings, alphabet: str) -> tuple[float, float]:
+@torch.no_grad()
+def forced_attention_weights(model: Seq2Seq, strings, alphabet: str) -> np.ndarray:
+    """(B, T_out, T_in) attention weights with teacher forcing: the decoder reads the true
+    previous letters, so the weights show where the model looks when it has made no mistake."""
+    if not model.attention:
+        raise ValueError("model: expected an attention model (kind 'attention'), got a "
+                         "plain one, which has no attention weights")
+    b = reversal_batch(strings, alphabet)
+    src, lengths, tgt_in = (torch.from_numpy(a) for a in (b.src, b.lengths, b.tgt_in))
+    model.eval()
+    states, s0 = model.encode(src, lengths)
+    s, _ = model.decoder(model.tgt_embedding(tgt_in), s0)
+    return model.head(s, states, lengths)[1].numpy()
+
+
+def diagonal_share(model: Seq2Seq, strings, alphabet: str,
+                   forced: bool = False) -> tuple[float, float]:
     """How closely an attention model's weights follow the reversal's anti-diagonal.
 
-    Decodes ``strings`` greedily; over every output step t of every string (length L):
+    Runs ``strings`` through the model, greedily (default: the weights mix attention with
+    the effect of the model's own fed-back mistakes) or with teacher forcing (``forced``:
+    the true previous letters); over every output step t of every string (length L):
 
     Returns:
         share: the fraction of steps whose largest weight is on input position L-1-t, the
@@ -480,7 +502,10 @@ def diagonal_share(model: Seq2Seq, strings, alphabet: str) -> tuple[float, float
         raise ValueError("model: expected an attention model (kind 'attention'), got a "
                          "plain one, which has no attention weights")
     src, lengths = encode_strings(strings, alphabet)
-    _, weights = greedy_decode(model, src, lengths, src.shape[0])
+    if forced:
+        weights = forced_attention_weights(model, strings, alphabet)
+    else:
+        _, weights = greedy_decode(model, src, lengths, src.shape[0])
     hits, mass = [], []
     for b, n in enumerate(lengths):
         steps = np.arange(n)
