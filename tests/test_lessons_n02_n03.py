@@ -70,7 +70,7 @@ def test_one_unit_with_negative_feedback_never_settles():
 
 
 @pytest.mark.parametrize(("call", "name"), [
-    (lambda p: zero_input_states(p, 0), "steps"),
+    (lambda p: zero_input_states(p, 0), "^T: "),
     (lambda p: zero_input_states(p, 3, h_start=np.zeros(4)), "h_start"),
     (lambda p: resting_state(p, max_steps=0), "max_steps"),
     (lambda p: resting_state(p, tol=0.0), "tol"),

@@ -15,7 +15,7 @@ from rnn_helpers.scratch import rnn_forward
 
 
 def test_radius_zero_example_is_a_fixed_point_of_a_nilpotent_tanh_rnn():
-    ex = n04.radius_zero_example(scale=2.0, slope=0.25, steps=12)
+    ex = n04.radius_zero_example(scale=2.0, slope=0.25, T=12)
     W, b, h = ex["W_hh"], ex["b_h"], ex["h_star"]
     np.testing.assert_array_equal(W @ W, np.zeros((2, 2)))              # W_hh² = 0
     np.testing.assert_allclose(np.tanh(W @ h + b), h, atol=1e-15)        # h* is a fixed point
@@ -29,7 +29,7 @@ def test_radius_zero_example_is_a_fixed_point_of_a_nilpotent_tanh_rnn():
 
 def test_radius_zero_example_norms_match_torch_autograd():
     T = 8
-    ex = n04.radius_zero_example(steps=T)
+    ex = n04.radius_zero_example(T=T)
     W, b = torch.tensor(ex["W_hh"]), torch.tensor(ex["b_h"])
     h0 = torch.tensor(ex["h_star"])
 
@@ -113,8 +113,8 @@ def test_clip_spread_row_verdicts():
 def test_bad_arguments_name_themselves():
     with pytest.raises(ValueError, match="scale"):
         n04.radius_zero_example(scale=0.0)
-    with pytest.raises(ValueError, match="steps"):
-        n04.radius_zero_example(steps=0)
+    with pytest.raises(ValueError, match="^T: "):
+        n04.radius_zero_example(T=0)
     with pytest.raises(ValueError, match="n_windows"):
         n04.sine_run_jacobians(n_windows=10**6)
     with pytest.raises(ValueError, match="n_sequences"):

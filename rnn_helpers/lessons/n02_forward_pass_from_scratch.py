@@ -38,22 +38,22 @@ def _start(params, h_start) -> np.ndarray:
     return h[None, :]
 
 
-def zero_input_states(params, steps: int, h_start=None, nonlinearity: str = "tanh"):
+def zero_input_states(params, T: int, h_start=None, nonlinearity: str = "tanh"):
     """States of one sequence whose every input is zero.
 
     Inputs:
     - params: W_xh (H, D), W_hh (H, H), b_h (H,)
-    - steps: how many steps to run, an int >= 1
+    - T: how many time steps to run, an int >= 1
     - h_start: the initial state h_{-1}, shape (H,); None: zeros
     - nonlinearity: "tanh", "relu" or "sigmoid"
 
-    Returns the states h_0 ... h_{steps-1}, shape (steps, H). With h_start = 0 the first
+    Returns the states h_0 ... h_{T-1}, shape (T, H). With h_start = 0 the first
     row is act(b_h) exactly: zero input and zero state leave only the bias.
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
+    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 1:
+        raise ValueError(f"T: expected an integer >= 1, got {T!r}")
     D = np.shape(params["W_xh"])[1]
-    h, _ = rnn_forward(np.zeros((int(steps), 1, D)), _start(params, h_start), params,
+    h, _ = rnn_forward(np.zeros((int(T), 1, D)), _start(params, h_start), params,
                        nonlinearity)  # fmt: skip
     return h[:, 0, :]
 

@@ -233,9 +233,9 @@ def jacobian_product_norms(act_grads, W_hh, ord=2) -> np.ndarray:
         return np.linalg.norm(products, ord=ord, axis=(1, 2))
 
 
-def gradient_norm_vs_distance(W_hh, nonlinearity: str = "tanh", steps: int = 60, *,
+def gradient_norm_vs_distance(W_hh, nonlinearity: str = "tanh", T: int = 60, *,
                               input_scale: float = 1.0, seed: int = 0) -> np.ndarray:
-    """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … ``steps`` (= T) along one random input sequence.
+    """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … T along one random input sequence.
 
     The RNN has input size D = 1: x_t ~ N(0, 1), W_xh ~ N(0, input_scale²) and b_h = 0, and
     starts from h = 0. For "linear" (the identity activation) act' = 1 and the result is
@@ -250,22 +250,22 @@ def gradient_norm_vs_distance(W_hh, nonlinearity: str = "tanh", steps: int = 60,
     Args:
         W_hh: (H, H) recurrent weights.
         nonlinearity: "tanh", "sigmoid", "relu" or "linear".
-        steps: T, the number of steps (distances 0 … T).
+        T: the number of time steps (distances 0 … T).
         input_scale: standard deviation of W_xh's entries (how hard the input drives h).
         seed: seed of the inputs and W_xh (not used for "linear").
 
     Returns:
-        norms: (steps + 1,) spectral norms, index = distance d.
+        norms: (T + 1,) spectral norms, index = distance d.
     """
     W = _square("W_hh", W_hh)
     H = W.shape[0]
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
+    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 1:
+        raise ValueError(f"T: expected an integer >= 1, got {T!r}")
     if nonlinearity == "linear":
-        act_grads = np.ones((steps, H))
+        act_grads = np.ones((T, H))
     else:
         rng = np.random.default_rng(seed)
-        x = rng.standard_normal((steps, 1, 1))
+        x = rng.standard_normal((T, 1, 1))
         params = {"W_xh": input_scale * rng.standard_normal((H, 1)), "W_hh": W,
                   "b_h": np.zeros(H)}
         if nonlinearity == "sigmoid":
@@ -579,7 +579,7 @@ def _check_count(name: str, value) -> int:
 # ---------------------------------------------------------------- radius 0, yet exploding
 
 
-def radius_zero_example(scale: float = 2.0, slope: float = 0.25, steps: int = 30) -> dict:
+def radius_zero_example(scale: float = 2.0, slope: float = 0.25, T: int = 30) -> dict:
     """A tanh RNN with ρ(W_hh) = 0 whose gradient grows geometrically.
 
     W_hh = scale·[[1, 1], [−1, −1]] is nilpotent (W_hh² = 0, both eigenvalues 0), so a linear
@@ -593,7 +593,7 @@ def radius_zero_example(scale: float = 2.0, slope: float = 0.25, steps: int = 30
     Args:
         scale: the size of W_hh's entries (‖W_hh‖ = 2·scale).
         slope: tanh' of the second unit at the fixed point, in (0, 1).
-        steps: T, the number of steps run from h*.
+        T: the number of time steps run from h*.
 
     Returns:
         dict with "W_hh" (2, 2), "b_h" (2,), "h_star" (2,), "act_grads" (T, 2) measured along
@@ -604,18 +604,18 @@ def radius_zero_example(scale: float = 2.0, slope: float = 0.25, steps: int = 30
         raise ValueError(f"slope: expected a number in (0, 1), got {slope!r}")
     if not (isinstance(scale, numbers.Real) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale: expected a finite number > 0, got {scale!r}")
-    _check_count("steps", steps)
+    _check_count("T", T)
     W = scale * np.array([[1.0, 1.0], [-1.0, -1.0]])
     a2 = np.arctanh(np.sqrt(1.0 - slope))          # tanh'(a2) = 1 − tanh²(a2) = slope
     h_star = np.array([0.0, np.tanh(a2)])
     b = np.array([0.0, a2]) - W @ h_star           # a = W_hh h* + b_h = (0, a2)
     params = {"W_xh": np.zeros((2, 1)), "W_hh": W, "b_h": b}
-    h, _ = rnn_forward(np.zeros((steps, 1, 1)), h_star[None, :], params)
+    h, _ = rnn_forward(np.zeros((T, 1, 1)), h_star[None, :], params)
     act_grads = 1.0 - h[:, 0, :] ** 2
     J = np.diag([1.0, slope]) @ W
     return {"W_hh": W, "b_h": b, "h_star": h_star, "act_grads": act_grads,
             "radius_W": spectral_radius(W), "radius_J": spectral_radius(J),
-            "linear": jacobian_product_norms(np.ones((steps, 2)), W),
+            "linear": jacobian_product_norms(np.ones((T, 2)), W),
             "tanh": jacobian_product_norms(act_grads, W)}
 
 
