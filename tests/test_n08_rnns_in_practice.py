@@ -93,7 +93,7 @@ def test_closed_loop_feeds_predictions_back():
             return x.mean(dim=0)  # (T, B, 1) -> (B, 1)
 
     window = np.arange(4, dtype=np.float64)
-    got = closed_loop_forecast(MeanOfWindow(), window, steps=3)
+    got = closed_loop_forecast(MeanOfWindow(), window, horizon=3)
     values = list(window)
     expected = []
     for _ in range(3):
@@ -101,8 +101,8 @@ def test_closed_loop_feeds_predictions_back():
         expected.append(nxt)
         values.append(nxt)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
-    with pytest.raises(ValueError, match="steps"):
-        closed_loop_forecast(MeanOfWindow(), window, steps=0)
+    with pytest.raises(ValueError, match="horizon"):
+        closed_loop_forecast(MeanOfWindow(), window, horizon=0)
 
 
 # --------------------------------------------------------------------------- variable lengths

@@ -191,8 +191,8 @@ def predict(model: nn.Module, x) -> np.ndarray:
 
 
 @torch.no_grad()
-def closed_loop_forecast(model: nn.Module, window, steps: int) -> np.ndarray:
-    """Forecast ``steps`` values ahead by feeding each prediction back as an input.
+def closed_loop_forecast(model: nn.Module, window, horizon: int) -> np.ndarray:
+    """Forecast ``horizon`` values ahead by feeding each prediction back as an input.
 
     Starting from a window of T true values, predict the next one, drop the oldest value,
     append the prediction, and repeat: after T steps the model sees only its own outputs.
@@ -200,17 +200,17 @@ def closed_loop_forecast(model: nn.Module, window, steps: int) -> np.ndarray:
     Args:
         model: a forecaster mapping (T, 1, 1) to (1, 1).
         window: the T starting values, shape (T,) (or (T, 1, 1)).
-        steps: how many values to forecast, >= 1.
+        horizon: how many values to forecast, >= 1.
 
     Returns:
-        float64 array (steps,), the forecast.
+        float64 array (horizon,), the forecast.
     """
     model.eval()
     window = as_tensor(window).reshape(-1)
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    if horizon < 1:
+        raise ValueError(f"horizon: expected an integer >= 1, got {horizon}")
     out = []
-    for _ in range(steps):
+    for _ in range(horizon):
         y = model(window.reshape(-1, 1, 1)).reshape(1)
         out.append(float(y))
         window = torch.cat([window[1:], y])

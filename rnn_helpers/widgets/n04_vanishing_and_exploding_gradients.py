@@ -89,22 +89,22 @@ WEAK_INPUT = 0.1
 class _Curves:
     """One W_hh (spectral radius 1) and the gradient norms it gives at any radius."""
 
-    def __init__(self, hidden_size: int, steps: int, seed: int):
+    def __init__(self, hidden_size: int, T: int, seed: int):
         self.W1 = random_recurrent_weights(hidden_size, 1.0, seed=seed)
-        self.steps, self.seed = steps, seed
+        self.T, self.seed = T, seed
         # (r W)^d = r^d W^d: the linear curve at any radius is this one times r^d.
-        self.linear_at_1 = gradient_norm_vs_distance(self.W1, "linear", steps)
+        self.linear_at_1 = gradient_norm_vs_distance(self.W1, "linear", T)
         self.tanh_cache: dict[tuple, np.ndarray] = {}
 
     def at(self, radius: float, input_scale: float) -> tuple[np.ndarray, np.ndarray]:
-        d = np.arange(self.steps + 1)
+        d = np.arange(self.T + 1)
         with np.errstate(over="ignore", under="ignore"):
             linear = self.linear_at_1 * float(radius) ** d
         key = (round(float(radius), 6), float(input_scale))
         if key not in self.tanh_cache:
             W = with_spectral_radius(self.W1, radius)
             self.tanh_cache[key] = gradient_norm_vs_distance(
-                W, "tanh", self.steps, input_scale=input_scale, seed=self.seed)
+                W, "tanh", self.T, input_scale=input_scale, seed=self.seed)
         return linear, self.tanh_cache[key]
 
 
@@ -112,9 +112,9 @@ _CURVES: dict[tuple, _Curves] = {}
 
 
 def spectral_radius_curves(radius: float, hidden_size: int = HIDDEN_SIZE,
-                           steps: int = DISTANCE, seed: int = 0,
+                           T: int = DISTANCE, seed: int = 0,
                            input_scale: float = STRONG_INPUT):
-    """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … steps, for a linear and a tanh RNN with ρ(W_hh) = radius.
+    """‖∂h_{T-1}/∂h_{T-1-d}‖ for d = 0 … T, for a linear and a tanh RNN with ρ(W_hh) = radius.
 
     Both RNNs share one random W_hh (seeded), rescaled to the radius; the tanh one runs on a
     random input sequence whose weights W_xh have standard deviation ``input_scale`` (see
@@ -122,16 +122,16 @@ def spectral_radius_curves(radius: float, hidden_size: int = HIDDEN_SIZE,
     :data:`WEAK_INPUT` few.
 
     Returns:
-        (linear, tanh): two arrays of shape (steps + 1,).
+        (linear, tanh): two arrays of shape (T + 1,).
     """
     if not (isinstance(radius, int | float) and math.isfinite(radius) and radius > 0):
         raise ValueError(f"radius: expected a number > 0, got {radius!r}")
     if not (isinstance(input_scale, int | float) and math.isfinite(input_scale)
             and input_scale >= 0):
         raise ValueError(f"input_scale: expected a number >= 0, got {input_scale!r}")
-    key = (hidden_size, steps, seed)
+    key = (hidden_size, T, seed)
     if key not in _CURVES:
-        _CURVES[key] = _Curves(hidden_size, steps, seed)
+        _CURVES[key] = _Curves(hidden_size, T, seed)
     return _CURVES[key].at(radius, input_scale)
 
 
@@ -169,27 +169,27 @@ class SpectralRadiusView:
     the linear RNN, and the tanh RNN on a strong and on a weak input."""
 
     def __init__(self, radius: float = 0.9, hidden_size: int = HIDDEN_SIZE,
-                 steps: int = DISTANCE, seed: int = 0):
-        self.hidden_size, self.steps, self.seed = hidden_size, steps, seed
+                 T: int = DISTANCE, seed: int = 0):
+        self.hidden_size, self.T, self.seed = hidden_size, T, seed
         self.slider = labelled_slider("spectral radius", 0.5, 1.5, 0.05, radius)
         # Only the two curves, the title and the legend above them change: blit them.
         self.figure = BlitFigureImage(figsize=(6.8, 3.6))
         self.message = Message()
         ax = self.figure.fig.subplots()
-        d = np.arange(steps + 1)
+        d = np.arange(T + 1)
         ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
-        ax.text(steps, 1.5, "gradient arriving at the last state $h_{T-1}$", color="0.4",
+        ax.text(T, 1.5, "gradient arriving at the last state $h_{T-1}$", color="0.4",
                 ha="right", va="bottom", fontsize=9)
-        (self.linear_line,) = ax.plot(d, np.ones(steps + 1), "--", color=PALETTE[1], lw=2,
+        (self.linear_line,) = ax.plot(d, np.ones(T + 1), "--", color=PALETTE[1], lw=2,
                                       label="linear RNN: ‖W_hh^d‖")
-        (self.tanh_line,) = ax.plot(d, np.ones(steps + 1), "-", color=PALETTE[0], lw=2,
+        (self.tanh_line,) = ax.plot(d, np.ones(T + 1), "-", color=PALETTE[0], lw=2,
                                     label="tanh RNN, strong input: ‖∏ diag(tanh′)·W_hh‖")
-        (self.weak_line,) = ax.plot(d, np.ones(steps + 1), ":", color=PALETTE[2], lw=2.2,
+        (self.weak_line,) = ax.plot(d, np.ones(T + 1), ":", color=PALETTE[2], lw=2.2,
                                     label=f"tanh RNN, weak input ({WEAK_INPUT:g})")
         ax.set_yscale("log")
         ax.set_ylim(*Y_RANGE)
         _plain_log_ticks(ax.yaxis, range(-20, 13, 4))
-        ax.set_xlim(0, steps)
+        ax.set_xlim(0, T)
         ax.set_xlabel("distance d = T − 1 − t (steps back from the last state)")
         ax.set_ylabel("‖∂$h_{T-1}$/∂$h_t$‖ (log scale)")
         ax.legend(loc="lower left", fontsize=9)
@@ -205,8 +205,8 @@ class SpectralRadiusView:
     def update(self, radius: float) -> None:
         """Redraw both curves and the sentence for spectral radius ``radius``."""
         radius = float(radius)
-        linear, tanh = spectral_radius_curves(radius, self.hidden_size, self.steps, self.seed)
-        _, weak = spectral_radius_curves(radius, self.hidden_size, self.steps, self.seed,
+        linear, tanh = spectral_radius_curves(radius, self.hidden_size, self.T, self.seed)
+        _, weak = spectral_radius_curves(radius, self.hidden_size, self.T, self.seed,
                                          input_scale=WEAK_INPUT)
         # Values beyond the axes are clamped so the line leaves the plot instead of vanishing.
         lo, hi = Y_RANGE[0] / 10, Y_RANGE[1] * 10
