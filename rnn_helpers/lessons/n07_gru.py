@@ -221,7 +221,9 @@ def compare_on_adding_problem(seeds, seq_len: int = 20, steps: int = 300, *,
     per_kind = {name: {k: [] for k in kinds}
                 for name in ("steps_to_learn", "final", "updates", "seconds", "val_step", "val")}
     constant_guess = []
-    bar = tqdm(total=len(seeds) * len(kinds) * steps, desc="RNN / LSTM / GRU over seeds",
+    names = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+    bar = tqdm(total=len(seeds) * len(kinds) * steps,
+               desc=" / ".join(names[k] for k in kinds) + " over seeds",
                disable=not progress, leave=True)
     for s in seeds:
         x_train, y_train = adding_problem(n_train, seq_len, seed=s + 1)
@@ -276,10 +278,10 @@ def ms_per_update(kinds=KINDS, seq_len: int = 30, hidden_size: int = 32, updates
     """Milliseconds of one training update (forward, backward, clipping, Adam step) of each
     kind of model, in the setup of :func:`compare_on_adding_problem` (batches of 128).
 
-    Each model trains for ``updates`` updates on ``n_train`` adding-problem sequences,
-    without validation; the time is the run's wall-clock time over its updates. It depends
-    on the machine, the load and the library version: a measurement, not a property of the
-    cell.
+    Each model first takes a few untimed updates (the first ones pay one-time costs), then
+    ``updates`` more on ``n_train`` adding-problem sequences, without validation; the time
+    is that run's wall-clock time over its updates. It depends on the machine, the load and
+    the library version: a measurement, not a property of the cell.
 
     Returns kind -> milliseconds per update.
     """
@@ -291,6 +293,7 @@ def ms_per_update(kinds=KINDS, seq_len: int = 30, hidden_size: int = 32, updates
         if kind not in KINDS:
             raise ValueError(f"kinds: expected names among {KINDS}, got {kind!r}")
         model = make_regressor(kind, 2, hidden_size, seed=seed)
+        train_regressor(model, x, y, steps=5, seed=seed, progress=False)  # warm-up, untimed
         history = train_regressor(model, x, y, steps=updates, seed=seed, progress=False)
         out[kind] = 1000.0 * history.seconds / max(history.steps, 1)
     return out
