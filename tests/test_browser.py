@@ -278,7 +278,10 @@ def _view_cells(path: Path) -> list[int]:
 @pytest.mark.parametrize("trusted", [False, True], ids=["untrusted", "trusted"])
 @pytest.mark.parametrize("name", UNRUN)
 def test_views_show_their_picture_without_running(lab, browser, name, trusted):
-    path = lab["root"] / name
+    # A fresh copy of the committed notebook: the run-all tests above save theirs in place.
+    copy = f"unrun-{'trusted' if trusted else 'untrusted'}-{name}"
+    path = lab["root"] / copy
+    shutil.copy(Path(__file__).resolve().parent.parent / "notebooks" / name, path)
     if trusted:
         subprocess.run([sys.executable, "-m", "jupyter", "trust", str(path)], check=True,
                        capture_output=True, env=lab["env"])
@@ -286,7 +289,7 @@ def test_views_show_their_picture_without_running(lab, browser, name, trusted):
     assert cells, f"{name}: no interactive view in the committed outputs"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab['url']}/lab/tree/{name}?reset&token={lab['token']}")
+        page.goto(f"{lab['url']}/lab/tree/{copy}?reset&token={lab['token']}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=90_000)
         time.sleep(2.0)  # saved widget state is restored after the kernel is ready
