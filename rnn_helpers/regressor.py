@@ -38,6 +38,7 @@ from rnn_helpers.scratch import (
     rnn_forward,
 )
 from rnn_helpers.train import History, shuffled_batches, steps_per_epoch, train_numpy
+from rnn_helpers.validate import check_int
 
 __all__ = [
     "PARAM_NAMES",
@@ -90,16 +91,6 @@ def _check_xy(params, x, y, every_step: bool, prefix: str = "") -> tuple[np.ndar
         what = "(T, N, O)" if every_step else "(N, O)"
         raise ValueError(f"{prefix}y has shape {y.shape}, expected {what} = {expected}")
     return x, y
-
-
-def _positive(name: str, value, *, integer: bool = False):
-    ok_type = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, ok_type) or not value > 0:
-        kind = "a positive integer" if integer else "a positive number"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    if not integer and not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return int(value) if integer else float(value)
 
 
 # --------------------------------------------------------------------------- the model
@@ -327,7 +318,7 @@ def train(
         isinstance(truncate, bool) or not isinstance(truncate, numbers.Integral) or truncate < 0
     ):
         raise ValueError(f"truncate must be None or an integer >= 0, got {truncate!r}")
-    batch_size = _positive("batch_size", batch_size, integer=True)
+    batch_size = check_int("batch_size", batch_size)
     if isinstance(diverge_threshold, bool) or not (
         isinstance(diverge_threshold, numbers.Real) and diverge_threshold > 0
     ):
@@ -340,10 +331,10 @@ def train(
     if epochs is not None and steps is not None:
         raise ValueError(f"give epochs or steps, not both (got epochs={epochs}, steps={steps})")
     if steps is None:
-        epochs = 10 if epochs is None else _positive("epochs", epochs, integer=True)
+        epochs = 10 if epochs is None else check_int("epochs", epochs)
         steps = epochs * per_epoch
     else:
-        steps = _positive("steps", steps, integer=True)
+        steps = check_int("steps", steps)
 
     def batch_loss_and_grads(p, idx):
         yb = y_train[:, idx] if every_step else y_train[idx]

@@ -57,6 +57,7 @@ from rnn_helpers.scratch import (
     rnn_backward,
     rnn_forward,
 )
+from rnn_helpers.validate import check_int
 
 __all__ = [
     "FULL",
@@ -94,12 +95,6 @@ CUT = 1  # full BPTT would reach step s, truncation k does not
 KEPT = 2  # the loss at step t reaches step s under truncation k
 
 
-def _check_T(T) -> int:
-    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 1:
-        raise ValueError(f"T: expected an integer >= 1 (the number of time steps), got {T!r}")
-    return int(T)
-
-
 def normalise_k(k):
     """Return k as an int >= 0, or None for full BPTT (given as None or "full")."""
     if k is None or (isinstance(k, str) and k == FULL):
@@ -122,7 +117,7 @@ def reach_matrix(T: int, k) -> np.ndarray:
     flows back into step s (t-k <= s <= t), CUT (1) if only full BPTT would reach it
     (s < t-k), FUTURE (0) if s > t.
     """
-    T = _check_T(T)
+    T = check_int("T", T)
     k = normalise_k(k)
     t = np.arange(T)[:, None]
     s = np.arange(T)[None, :]
@@ -152,7 +147,7 @@ def last_loss_links(T: int, k) -> np.ndarray:
 
     Returns a bool array of length T: entry j+1 says whether link j is kept.
     """
-    T = _check_T(T)
+    T = check_int("T", T)
     k = normalise_k(k)
     start = 0 if k is None else max(0, T - 1 - k)  # first step the last loss reaches
     j = np.arange(-1, T - 1)
@@ -195,7 +190,7 @@ def truncation_example(T: int = 10, B: int = 4, D: int = 3, H: int = 8, radius: 
 
     Returns (x (T, B, D), h0 (B, H), params {W_xh, W_hh, b_h}, dh (T, B, H)).
     """
-    T = _check_T(T)
+    T = check_int("T", T)
     rng = np.random.default_rng(seed)
     params = init_rnn_params(D, H, seed=seed)
     params["W_xh"] = rng.standard_normal((H, D)) / np.sqrt(D)
@@ -366,8 +361,7 @@ def chunked_reach_matrix(T: int, k) -> np.ndarray:
     R[t, s] is KEPT if s is in t's chunk and s <= t, CUT if s is in an earlier chunk,
     FUTURE if s > t. Compare :func:`reach_matrix` for the per-step window.
     """
-    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 1:
-        raise ValueError(f"T: expected an integer >= 1 (the number of time steps), got {T!r}")
+    T = check_int("T", T)
     k = chunk_length(k)
     t = np.arange(T)[:, None]
     s = np.arange(T)[None, :]

@@ -79,6 +79,7 @@ from rnn_helpers.scratch import (
 )
 from rnn_helpers.scratch.activations import sigmoid
 from rnn_helpers.train import History, parse_clip, shuffled_batches
+from rnn_helpers.validate import check_int
 
 __all__ = [
     "spectral_radius",
@@ -259,8 +260,7 @@ def gradient_norm_vs_distance(W_hh, nonlinearity: str = "tanh", T: int = 60, *,
     """
     W = _square("W_hh", W_hh)
     H = W.shape[0]
-    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 1:
-        raise ValueError(f"T: expected an integer >= 1, got {T!r}")
+    T = check_int("T", T)
     if nonlinearity == "linear":
         act_grads = np.ones((T, H))
     else:
@@ -570,12 +570,6 @@ def input_gradient_norms(params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarr
     return np.linalg.norm(dx, axis=2).mean(axis=1)
 
 
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
-    return int(value)
-
-
 # ---------------------------------------------------------------- radius 0, yet exploding
 
 
@@ -604,7 +598,7 @@ def radius_zero_example(scale: float = 2.0, slope: float = 0.25, T: int = 30) ->
         raise ValueError(f"slope: expected a number in (0, 1), got {slope!r}")
     if not (isinstance(scale, numbers.Real) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale: expected a finite number > 0, got {scale!r}")
-    _check_count("T", T)
+    check_int("T", T)
     W = scale * np.array([[1.0, 1.0], [-1.0, -1.0]])
     a2 = np.arctanh(np.sqrt(1.0 - slope))          # tanh'(a2) = 1 − tanh²(a2) = slope
     h_star = np.array([0.0, np.tanh(a2)])
@@ -643,7 +637,7 @@ def sine_run_jacobians(seed: int = 0, n_windows: int = 32, strong_input: float =
         "strong_saturated": the share of saturated units on that strong input.
     """
     params, (x_train, _, _, _) = exploding_setup(seed=seed)
-    if _check_count("n_windows", n_windows) > x_train.shape[1]:
+    if check_int("n_windows", n_windows) > x_train.shape[1]:
         raise ValueError(f"n_windows: expected at most {x_train.shape[1]} (the training windows), "
                          f"got {n_windows}")
     x = x_train[:, :n_windows]
@@ -678,7 +672,7 @@ def relative_input_gradients(params: dict, seq_len: int, seed: int = 0,
     Returns:
         (seq_len,) ratios; index t is input x_t (distance T − 1 − t from the loss).
     """
-    _check_count("n_sequences", n_sequences)
+    check_int("n_sequences", n_sequences)
     x, y = adding_data(seq_len, n_train=1, n_val=n_sequences, seed=seed)[2:]
     g = input_gradient_norms(params, x, y)
     return g / g[-1]
