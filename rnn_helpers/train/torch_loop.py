@@ -162,7 +162,13 @@ def train_torch(model: nn.Module, loss_fn: Callable, batches: Iterator, *, steps
         loss = loss_fn(model, next(batches))
         opt.zero_grad()
         loss.backward()
-        value, norm = float(loss.detach()), _grad_norm(model)
+        value = float(loss.detach())
+        if clip is not None and clip[0] == "norm":
+            # clip_grad_norm_ returns the norm before clipping: one norm computation per
+            # step. A run that stops below applies no update, clipped or not.
+            norm = float(nn.utils.clip_grad_norm_(model.parameters(), clip[1]))
+        else:
+            norm = _grad_norm(model)
         history.train_loss.append(value)
         history.grad_norm.append(norm)
         history.train_step.append(step + 1)
@@ -172,9 +178,7 @@ def train_torch(model: nn.Module, loss_fn: Callable, batches: Iterator, *, steps
         if not math.isfinite(norm):
             history.stop(step, f"the gradient norm became {norm} at step {step}")
             break
-        if clip is not None and clip[0] == "norm":
-            nn.utils.clip_grad_norm_(model.parameters(), clip[1])
-        elif clip is not None:
+        if clip is not None and clip[0] == "value":
             nn.utils.clip_grad_value_(model.parameters(), clip[1])
         opt.step()
         history.steps += 1
