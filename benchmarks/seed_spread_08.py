@@ -17,12 +17,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rnn_helpers.counting import KINDS  # noqa: E402
 from rnn_helpers.data import noisy_sine, sine_dataset, sine_windows, split_series  # noqa: E402
-from rnn_helpers.lessons.n08_rnns_in_practice import (  # noqa: E402  # noqa: E402
+from rnn_helpers.lessons.n08_rnns_in_practice import (  # noqa: E402
     MODEL_KINDS,
     MODEL_NAMES,
-    RNN_KINDS,
-    SineForecaster,
     closed_loop_errors,
     decay_per_step,
     make_model,
@@ -35,6 +34,7 @@ from rnn_helpers.lessons.n08_rnns_in_practice import (  # noqa: E402  # noqa: E4
     train_forecaster,
     verdict_gradients,
 )
+from rnn_helpers.models import SineForecaster  # noqa: E402
 
 EPOCHS = 8  # the notebook's classifier budget
 
@@ -60,7 +60,7 @@ def gradient_table(seeds) -> None:
         train = review_tensors(*train_corpus.batch())
         distance = (train.lengths - 1 - torch.as_tensor(train_corpus.key_positions)).numpy()
         slope, median = {}, {}
-        for kind in RNN_KINDS:
+        for kind in KINDS:
             grads = verdict_gradients(make_model(kind, len(train_corpus.vocab), seed=seed),
                                       train.ids, train.lengths, train.labels,
                                       train_corpus.key_positions, chunk=None)  # fmt: skip
@@ -69,7 +69,7 @@ def gradient_table(seeds) -> None:
                 d, m = median_by_distance(grads, distance)
                 off = np.abs(np.log10(m) - np.polyval(np.polyfit(d, np.log10(m), 1), d)).max()
         gated = min(slope["lstm"], slope["gru"])
-        print(f"| {seed} | {' / '.join(f'{slope[k]:+.3f}' for k in RNN_KINDS)} | {off:.2f} "
+        print(f"| {seed} | {' / '.join(f'{slope[k]:+.3f}' for k in KINDS)} | {off:.2f} "
               f"| {slope['rnn'] / gated:.1f} "
               f"| {median['rnn'] / min(median['lstm'], median['gru']):.1e} |")  # fmt: skip
 

@@ -619,7 +619,7 @@ SATURATED = 0.1  # a unit with tanh'(a) < 0.1 (|h| > 0.95) passes back less than
 
 
 def sine_run_jacobians(seed: int = 0, n_windows: int = 32, strong_input: float = 1.0) -> dict:
-    """Step Jacobians along :func:`rnn_helpers.dynamics.exploding_run`'s first batch, at its
+    """Step Jacobians along :func:`exploding_run`'s first batch, at its
     initial weights (spectral radius 1.5), next to the same W_hh driven by a strong input.
 
     Args:
@@ -666,7 +666,7 @@ def sine_run_jacobians(seed: int = 0, n_windows: int = 32, strong_input: float =
 def relative_input_gradients(params: dict, seq_len: int, seed: int = 0,
                              n_sequences: int = 200) -> np.ndarray:
     """‖∂L/∂x_t‖ / ‖∂L/∂x_{T-1}‖ for t = 0 … T−1 on ``n_sequences`` validation sequences of
-    the adding problem (:func:`rnn_helpers.long_range.input_gradient_norms`): how much of the
+    the adding problem (:func:`input_gradient_norms`): how much of the
     loss's gradient reaches each input, relative to the last one.
 
     Returns:
@@ -722,7 +722,7 @@ class ClipSpreadRow:
 
 
 def clipping_spread(seeds, clip: tuple = ("norm", 1.0)) -> list[ClipSpreadRow]:
-    """:func:`rnn_helpers.dynamics.exploding_run` without clipping and with ``clip``, for each
+    """:func:`exploding_run` without clipping and with ``clip``, for each
     seed (data, initial weights and batch order all from that seed; spectral radius 1.5).
 
     Returns:
@@ -736,7 +736,7 @@ def clipping_spread(seeds, clip: tuple = ("norm", 1.0)) -> list[ClipSpreadRow]:
 
 
 def exploding_first_gradient(seed: int = 0) -> dict:
-    """The gradient of :func:`rnn_helpers.dynamics.exploding_run`'s first training step.
+    """The gradient of :func:`exploding_run`'s first training step.
 
     The first mini-batch in the run's order (``shuffled_batches`` from ``seed``, as
     ``rnn_helpers.regressor.train`` draws it) at the initial weights (spectral radius 1.5),

@@ -572,7 +572,7 @@ def best_forecast(context, horizon: int, *, noise: float = SETUP["noise"], dt: f
         horizon: number of values to forecast, >= 1.
 
     Returns:
-        (horizon, B, 1), like :func:`rnn_helpers.teacher_forcing.closed_loop_predict`.
+        (horizon, B, 1), like :func:`closed_loop_predict`.
     """
     context = np.asarray(context, dtype=np.float64)
     if context.ndim != 3 or context.shape[2] != 1 or 0 in context.shape:
@@ -596,7 +596,7 @@ def step_to_step_correlation(params: dict, task=None, *, context: int = 10,
                              horizon: int = 30, stride: int = 5) -> tuple[float, float]:
     """How much an error at one step says about the error at the next: the lag-1
     correlation of (a) the closed-loop forecast errors, against the clean sine, pooled over
-    the validation stretches of :func:`rnn_helpers.teacher_forcing.closed_loop_errors`, and
+    the validation stretches of :func:`closed_loop_errors`, and
     (b) the noise of the validation part (what teacher forcing reads). Close to 1: the
     errors persist from step to step; close to 0: they are independent.
 
@@ -622,7 +622,7 @@ def mistake_effect(model, task=None, *, push: float = PUSH, context: int = 10,
 
     Args:
         model: the parameter dict of a trained model (forecast with
-            :func:`rnn_helpers.teacher_forcing.closed_loop_predict`), or a function
+            :func:`closed_loop_predict`), or a function
             ``forecast(context (K, B, 1), horizon) -> (horizon, B, 1)`` such as
             :func:`best_forecast`.
 
@@ -741,13 +741,13 @@ def stepwise_grads(params: dict, x, y, feed_own=None) -> dict:
     Args:
         params: W_xh (H, 1), W_hh (H, H), b_h (H,), W_hy (1, H), b_y (1,).
         x, y: inputs and next values, (T, B, 1).
-        feed_own: (T, B, 1) booleans as in :func:`rnn_helpers.teacher_forcing.rollout`;
+        feed_own: (T, B, 1) booleans as in :func:`rollout`;
             default all False (teacher forcing).
 
     Returns:
         dict of gradients with the keys and shapes of params. When nothing flows between
         steps (W_hh = 0 and teacher forcing) it equals the full gradient of
-        :func:`rnn_helpers.teacher_forcing.sequence_loss_and_grads` up to rounding; otherwise
+        :func:`sequence_loss_and_grads` up to rounding; otherwise
         it misses the paths through h_{t-1} and through the fed-back guesses.
     """
     x = np.asarray(x, dtype=np.float64)
@@ -774,7 +774,7 @@ def stepwise_grads(params: dict, x, y, feed_own=None) -> dict:
 
 def full_grads(params: dict, x, y, feed_own=None) -> dict:
     """The full gradient (backpropagation through time and through fed-back guesses), from
-    :func:`rnn_helpers.teacher_forcing.sequence_loss_and_grads`; teacher forcing by default."""
+    :func:`sequence_loss_and_grads`; teacher forcing by default."""
     x = np.asarray(x, dtype=np.float64)
     if feed_own is None:
         feed_own = np.zeros(x.shape, dtype=bool)
